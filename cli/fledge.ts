@@ -1,0 +1,41 @@
+// The fledge command line: dispatches subcommands. Each subcommand lives in its own module.
+import { runSandbox } from './sandbox.js';
+
+const USAGE = `usage: fledge <command> [flags]
+
+commands:
+  sandbox   start the local sandbox cluster (Kubernetes API server) and keep it running
+  demo      start the sandbox and show what can be done with it (the full rollout demo lands with the operator)
+  help      show this text
+
+Run "fledge <command> --help" for the flags of a command.`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'sandbox':
+      process.exitCode = await runSandbox(rest, { demo: false });
+      return;
+    case 'demo':
+      process.exitCode = await runSandbox(rest, { demo: true });
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`fledge: unknown command "${cmd}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+// Run directly (tsx cli/fledge.ts ...), not when imported by bin/fledge.mjs or tests.
+const invokedAsScript = process.argv[1] !== undefined && /cli[\\/]fledge\.ts$/.test(process.argv[1]);
+if (invokedAsScript) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  });
+}
