@@ -1,36 +1,14 @@
 // The served resource types: the built-ins (from their discovery entries) plus one entry per
 // served version of every established CustomResourceDefinition.
 import { builtinDiscovery } from './builtins/discovery-data.js';
+import { coreEventFieldSelectorLabels, eventsV1FieldSelectorLabels } from './builtins/events.js';
 import type { JsonObject, ResourceType } from './types.js';
 import { isObject } from './types.js';
 
 /** Field selectors each built-in accepts beyond metadata.name and metadata.namespace. */
 const extraFieldSelectors: Record<string, string[]> = {
-  '/events': [
-    'involvedObject.kind',
-    'involvedObject.namespace',
-    'involvedObject.name',
-    'involvedObject.uid',
-    'involvedObject.apiVersion',
-    'involvedObject.resourceVersion',
-    'involvedObject.fieldPath',
-    'reason',
-    'reportingComponent',
-    'source',
-    'type',
-  ],
-  'events.k8s.io/events': [
-    'regarding.kind',
-    'regarding.namespace',
-    'regarding.name',
-    'regarding.uid',
-    'regarding.apiVersion',
-    'regarding.resourceVersion',
-    'regarding.fieldPath',
-    'reason',
-    'reportingController',
-    'type',
-  ],
+  '/events': [...coreEventFieldSelectorLabels],
+  'events.k8s.io/events': Object.keys(eventsV1FieldSelectorLabels).filter((l) => !l.startsWith('metadata.')),
   '/pods': [
     'spec.nodeName',
     'spec.restartPolicy',

@@ -2,6 +2,7 @@
 // kube-apiserver v1.26's exact error wording, and matching.
 
 import { fail, isObject, ok, type Json, type JsonObject, type Result } from './types.js';
+import { goQuote, labelValue, qualifiedName } from './validation/meta.js';
 
 // ---------------------------------------------------------------------------------------------
 // Label selectors
@@ -580,82 +581,15 @@ function unescapeFieldValue(s: string): Parsed<string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation of label keys and values (k8s.io/apimachinery/pkg/util/validation)
-
-const QNAME_CHAR = '[A-Za-z0-9]';
-const QNAME_EXT_CHAR = '[-A-Za-z0-9_.]';
-const QUALIFIED_NAME_FMT = `(${QNAME_CHAR}${QNAME_EXT_CHAR}*)?${QNAME_CHAR}`;
-const QUALIFIED_NAME_RE = new RegExp(`^${QUALIFIED_NAME_FMT}$`);
-const QUALIFIED_NAME_ERR =
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const LABEL_VALUE_FMT = `(${QUALIFIED_NAME_FMT})?`;
-const LABEL_VALUE_RE = new RegExp(`^${LABEL_VALUE_FMT}$`);
-const LABEL_VALUE_ERR =
-  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
-const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
-const DNS1123_SUBDOMAIN_ERR =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+// Validation of label keys and values: the shared validators, under the names this module exports.
 
 /** kube's IsQualifiedName (label and annotation keys): its messages, empty when valid. */
-export function qualifiedNameErrors(value: string): string[] {
-  const errors: string[] = [];
-  const parts = value.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0] ?? '';
-  } else if (parts.length === 2) {
-    const prefix = parts[0] ?? '';
-    name = parts[1] ?? '';
-    if (prefix.length === 0) errors.push('prefix part must be non-empty');
-    else errors.push(...dns1123SubdomainErrors(prefix).map((m) => `prefix part ${m}`));
-  } else {
-    return [
-      `a qualified name ${regexError(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}` +
-        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-    ];
-  }
-  if (name.length === 0) errors.push('name part must be non-empty');
-  else if (byteLength(name) > 63) errors.push('name part must be no more than 63 characters');
-  if (!QUALIFIED_NAME_RE.test(name)) {
-    errors.push(
-      `name part ${regexError(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`,
-    );
-  }
-  return errors;
-}
-
+export const qualifiedNameErrors = qualifiedName;
 /** kube's IsValidLabelValue: its messages, empty when valid. */
-export function labelValueErrors(value: string): string[] {
-  const errors: string[] = [];
-  if (byteLength(value) > 63) errors.push('must be no more than 63 characters');
-  if (!LABEL_VALUE_RE.test(value)) {
-    errors.push(regexError(LABEL_VALUE_ERR, LABEL_VALUE_FMT, 'MyValue', 'my_value', '12345'));
-  }
-  return errors;
-}
-
-function dns1123SubdomainErrors(value: string): string[] {
-  const errors: string[] = [];
-  if (byteLength(value) > 253) errors.push('must be no more than 253 characters');
-  if (!DNS1123_SUBDOMAIN_RE.test(value)) {
-    errors.push(regexError(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, 'example.com'));
-  }
-  return errors;
-}
-
-/** kube's RegexError, including its double space between examples. */
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  const shown = examples.map((e) => `'${e}', `).join(' or ');
-  return `${msg} (e.g. ${shown}regex used for validation is '${fmt}')`;
-}
+export const labelValueErrors = labelValue;
 
 // ---------------------------------------------------------------------------------------------
 // Go formatting helpers
-
-const utf8 = new TextEncoder();
-const byteLength = (s: string): number => utf8.encode(s).length;
 
 /** Byte-wise (for the BMP: code-unit) string order, as Go's sort.Strings. */
 function compareBytes(a: string, b: string): number {
@@ -668,32 +602,6 @@ function parseGoInt64(s: string): bigint | undefined {
   const n = BigInt(s);
   return n > 9223372036854775807n || n < -9223372036854775808n ? undefined : n;
 }
-
-/** Go's %q of a string (strconv.Quote). */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (cp >= 0x20 && cp < 0x7f) out += ch;
-    else if (GO_ESCAPES.has(ch)) out += GO_ESCAPES.get(ch) ?? '';
-    else if (cp < 0x80) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if (/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
-    else if (cp <= 0xffff) out += `\\u${cp.toString(16).padStart(4, '0')}`;
-    else out += `\\U${cp.toString(16).padStart(8, '0')}`;
-  }
-  return `${out}"`;
-}
-
-const GO_ESCAPES: ReadonlyMap<string, string> = new Map([
-  ['\x07', '\\a'],
-  ['\b', '\\b'],
-  ['\f', '\\f'],
-  ['\n', '\\n'],
-  ['\r', '\\r'],
-  ['\t', '\\t'],
-  ['\v', '\\v'],
-]);
 
 /** Go's %#v of a []string; null is the nil slice. */
 function goStringSlice(values: string[] | null): string {

@@ -288,7 +288,7 @@ export function qualifiedName(value: string): string[] {
     ];
   }
   if (name.length === 0) errs.push(`name part ${emptyError()}`);
-  else if (name.length > 63) errs.push(`name part ${maxLenError(63)}`);
+  else if (byteLength(name) > 63) errs.push(`name part ${maxLenError(63)}`);
   if (!qualifiedNameRe.test(name)) {
     errs.push(
       `name part ${regexError(qualifiedNameErrMsg, qualifiedNameFmt, 'MyName', 'my.name', '123-abc')}`,
@@ -299,7 +299,7 @@ export function qualifiedName(value: string): string[] {
 
 export function labelValue(value: string): string[] {
   const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
+  if (byteLength(value) > 63) errs.push(maxLenError(63));
   if (!labelValueRe.test(value)) {
     errs.push(
       regexError(
