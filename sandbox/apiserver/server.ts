@@ -418,7 +418,7 @@ export class SandboxHttp {
     }
     const body = await readBody(req, this.maxBody);
     if (!body.ok)
-      return failWith(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', {});
+      return failWith(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${this.maxBody}`, {});
     const raw = body.text;
     let parsed: Json;
     const unrecognized = (why: string): DResult<{ obj: JsonObject; raw: string }> =>
@@ -475,6 +475,21 @@ export class SandboxHttp {
       return type.custom ? unsupportedPatch() : { ok: true, value: 'strategic' };
     if (type.custom) return unsupportedPatch();
     return failWith(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
+  }
+
+  /** A PATCH body: its patch type (from Content-Type) and the decoded JSON. */
+  private async readPatch(
+    req: http.IncomingMessage,
+    type: ResourceType,
+  ): Promise<DResult<{ patchType: PatchType; body: Json; raw: string }>> {
+    const pt = this.patchType(req, type);
+    if (!pt.ok) return pt;
+    const raw = await readBody(req, this.maxBody);
+    if (!raw.ok)
+      return failWith(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${this.maxBody}`, {});
+    const err = goJsonError(raw.text);
+    if (err) return failWith(400, 'BadRequest', `error decoding patch: ${err}`);
+    return { ok: true, value: { patchType: pt.value, body: JSON.parse(raw.text) as Json, raw: raw.text } };
   }
 
   private writeOptions(
@@ -641,25 +656,10 @@ export class SandboxHttp {
         let body: Json;
         let pt: PatchType | undefined;
         if (method === 'PATCH') {
-          const t = this.patchType(req, type);
-          if (!t.ok) return this.sendError(res, t.error);
-          pt = t.value;
-          const raw = await readBody(req, this.maxBody);
-          if (!raw.ok)
-            return this.sendError(res, {
-              code: 413,
-              reason: 'RequestEntityTooLarge',
-              message: 'Request entity too large: limit is 3145728',
-              details: {},
-            });
-          const err = goJsonError(raw.text);
-          if (err)
-            return this.sendError(res, {
-              code: 400,
-              reason: 'BadRequest',
-              message: `error decoding patch: ${err}`,
-            });
-          body = JSON.parse(raw.text) as Json;
+          const p = await this.readPatch(req, type);
+          if (!p.ok) return this.sendError(res, p.error);
+          pt = p.value.patchType;
+          body = p.value.body;
         } else {
           const b = await this.readObjectBody(req, type, 'Scale');
           if (!b.ok) return this.sendError(res, b.error);
@@ -707,31 +707,16 @@ export class SandboxHttp {
       return this.send(res, updated.value.code, updated.value.object, media, updated.value.warnings);
     }
     if (method === 'PATCH') {
-      const pt = this.patchType(req, type);
-      if (!pt.ok) return this.sendError(res, pt.error);
-      const raw = await readBody(req, this.maxBody);
-      if (!raw.ok)
-        return this.sendError(res, {
-          code: 413,
-          reason: 'RequestEntityTooLarge',
-          message: 'Request entity too large: limit is 3145728',
-          details: {},
-        });
-      const err = goJsonError(raw.text);
-      if (err)
-        return this.sendError(res, {
-          code: 400,
-          reason: 'BadRequest',
-          message: `error decoding patch: ${err}`,
-        });
+      const p = await this.readPatch(req, type);
+      if (!p.ok) return this.sendError(res, p.error);
       const patched = this.api.patch(
         type,
         namespace,
         name,
         sub,
-        pt.value,
-        JSON.parse(raw.text) as Json,
-        this.writeOptions(url, raw.text),
+        p.value.patchType,
+        p.value.body,
+        this.writeOptions(url, p.value.raw),
       );
       if (!patched.ok) return this.sendError(res, patched.error);
       return this.send(res, patched.value.code, patched.value.object, media, patched.value.warnings);
