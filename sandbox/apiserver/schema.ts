@@ -1,5 +1,6 @@
 // A CRD version's structural schema (openAPIV3Schema) applied to custom objects as kube-apiserver v1.26
 // does it: pruning, defaulting, validation, scale-path checks and fieldValidation of unknown/duplicate fields.
+import { objectMetaFields } from './object-meta-fields.js';
 import type { Json, JsonObject, Result, StatusCause } from './types.js';
 import { clone, fail, isObject, ok } from './types.js';
 import {
@@ -71,24 +72,8 @@ function joinKey(path: string, key: string): string {
 // ---------------------------------------------------------------------------------------------
 // Pruning.
 
-/** ObjectMeta's JSON fields (v1.26); anything else under metadata is dropped and reported. */
-const objectMetaFields = new Set([
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-]);
+/** ObjectMeta's fields as a set; anything else under metadata is dropped and reported. */
+const objectMetaFieldSet = new Set(objectMetaFields);
 const ownerReferenceFields = new Set([
   'apiVersion',
   'kind',
@@ -168,7 +153,7 @@ function pruneKeys(o: JsonObject, allowed: Set<string>, path: string, out: strin
 
 /** metadata of the root and of embedded resources keeps only ObjectMeta fields. */
 function coerceMetadata(meta: JsonObject, path: string, out: string[]): void {
-  pruneKeys(meta, objectMetaFields, path, out);
+  pruneKeys(meta, objectMetaFieldSet, path, out);
   for (const [list, allowed] of [
     ['ownerReferences', ownerReferenceFields],
     ['managedFields', managedFieldsEntryFields],

@@ -1,6 +1,5 @@
 // Built-in defaulting, validation, Event conversion and decode errors: tables, and request bodies replayed from
 // the recorded kube-apiserver v1.26 fixtures compared with the objects and causes the real server answered.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DefaultsContext } from '../../sandbox/apiserver/builtins/defaults.js';
 import { applyBuiltinDefaults, imageTag, podQosClass } from '../../sandbox/apiserver/builtins/defaults.js';
@@ -20,35 +19,11 @@ import {
 import type { Json, JsonObject, StatusCause } from '../../sandbox/apiserver/types.js';
 import { isObject } from '../../sandbox/apiserver/types.js';
 import { formatInvalidMessage } from '../../sandbox/apiserver/validation/meta.js';
+import { asObject, asString, fixtureExchange, fixtureExchanges } from '../helpers/fixtures.js';
 
-interface Exchange {
-  request: { method: string; path: string; body: Json };
-  response: { status: number; body: Json };
-}
-
-function exchanges(file: string): Exchange[] {
-  const url = new URL(`../../../shared/fixtures/kube-apiserver-v1.26/${file}`, import.meta.url);
-  const doc = JSON.parse(readFileSync(url, 'utf8')) as { exchanges: Exchange[] };
-  return doc.exchanges;
-}
-
-function exchange(file: string, index: number): Exchange {
-  const ex = exchanges(file)[index];
-  if (!ex) throw new Error(`${file} has no exchange ${index}`);
-  return ex;
-}
-
-const asObject = (v: Json | undefined): JsonObject => {
-  if (!isObject(v)) throw new Error(`not an object: ${JSON.stringify(v)}`);
-  return v;
-};
-const text = (v: Json | undefined): string => {
-  if (typeof v !== 'string') throw new Error(`not a string: ${JSON.stringify(v)}`);
-  return v;
-};
 const copy = (v: Json | undefined): JsonObject => structuredClone(asObject(v));
-const requestBody = (file: string, i: number): JsonObject => copy(exchange(file, i).request.body);
-const responseBody = (file: string, i: number): JsonObject => copy(exchange(file, i).response.body);
+const requestBody = (file: string, i: number): JsonObject => copy(fixtureExchange(file, i).request.body);
+const responseBody = (file: string, i: number): JsonObject => copy(fixtureExchange(file, i).response.body);
 
 /** What the API layer does before admission: namespace from the URL. */
 function inNamespace(obj: JsonObject, namespace = 'fixtures'): JsonObject {
@@ -97,7 +72,7 @@ const statusCauses = (v: Json): StatusCause[] => {
 /** The service account volume suffix of a recorded pod. */
 function tokenSuffix(pod: JsonObject): string {
   const volumes = asObject(pod['spec'])['volumes'] as JsonObject[];
-  const name = text(volumes.find((v) => text(v['name']).startsWith('kube-api-access-'))?.['name']);
+  const name = asString(volumes.find((v) => asString(v['name']).startsWith('kube-api-access-'))?.['name']);
   return name.slice('kube-api-access-'.length);
 }
 
@@ -125,7 +100,7 @@ describe('defaults from recorded creates', () => {
 
   it('re-applies container defaults after a merge patch replaced the list (09 exchange 11)', () => {
     const old = responseBody('09-patches.json', 9);
-    const next = asObject(mergePatch(old, exchange('09-patches.json', 11).request.body));
+    const next = asObject(mergePatch(old, fixtureExchange('09-patches.json', 11).request.body));
     defaulted('apps/v1/Deployment', next, fakeCtx(), old);
     const want = responseBody('09-patches.json', 11);
     expect(asObject(next['spec'])['template']).toEqual(asObject(want['spec'])['template']);
@@ -161,7 +136,7 @@ describe('defaults from recorded creates', () => {
     const next = structuredClone(old);
     next['status'] = mergePatch(
       old['status'] ?? null,
-      asObject(exchange('08-service-defaults.json', i).request.body)['status'] ?? null,
+      asObject(fixtureExchange('08-service-defaults.json', i).request.body)['status'] ?? null,
     );
     defaulted('v1/Pod', next, fakeCtx(), old);
     const want = responseBody('08-service-defaults.json', i);
@@ -175,7 +150,7 @@ describe('defaults from recorded creates', () => {
     const ports = (wantSpec['ports'] as JsonObject[])
       .map((p) => Number(p['nodePort'] ?? 0))
       .filter((p) => p > 0);
-    const ctx = fakeCtx({ clusterIP: text(wantSpec['clusterIP']), nodePorts: ports });
+    const ctx = fakeCtx({ clusterIP: asString(wantSpec['clusterIP']), nodePorts: ports });
     const svc = defaulted('v1/Service', inNamespace(requestBody('08-service-defaults.json', i)), ctx);
     expect(JSON.stringify(body(svc))).toBe(JSON.stringify(body(want)));
     expect(validateBuiltin('v1/Service', svc)).toEqual([]);
@@ -187,9 +162,9 @@ describe('defaults from recorded creates', () => {
   ])('refuses a clusterIP in use or outside the range with kube causes (08 exchange %i)', (i, inUse) => {
     const obj = inNamespace(requestBody('08-service-defaults.json', i));
     const r = applyBuiltinDefaults('v1/Service', obj, fakeCtx({ inUse }));
-    const recorded = exchange('08-service-defaults.json', i).response.body;
+    const recorded = fixtureExchange('08-service-defaults.json', i).response.body;
     expect(r).toEqual({ ok: false, error: { causes: statusCauses(recorded) } });
-    const name = text(asObject(obj['metadata'])['name']);
+    const name = asString(asObject(obj['metadata'])['name']);
     const causes = r && !r.ok ? (r.error.causes ?? []) : [];
     expect(formatInvalidMessage('Service', name, causes)).toBe(asObject(recorded)['message']);
   });
@@ -200,7 +175,7 @@ describe('defaults from recorded creates', () => {
   });
 
   it('fills the Namespace finalizer, phase and name label (01)', () => {
-    const ex = exchanges('01-discovery.json').find(
+    const ex = fixtureExchanges('01-discovery.json').find(
       (e) => e.request.method === 'POST' && e.request.path === '/api/v1/namespaces',
     );
     const ns = defaulted('v1/Namespace', copy(ex?.request.body));
@@ -246,9 +221,9 @@ describe('Events through both APIs (14-events-leases.json)', () => {
     const stored = avk === 'v1/Event' ? sent : eventFromEventsV1(sent);
     defaulted(avk, stored);
     const causes = validateBuiltin(avk, stored);
-    const recorded = asObject(exchange('14-events-leases.json', i).response.body);
+    const recorded = asObject(fixtureExchange('14-events-leases.json', i).response.body);
     expect(causes).toEqual(statusCauses(recorded));
-    expect(formatInvalidMessage('Event', text(asObject(sent['metadata'])['name']), causes)).toBe(
+    expect(formatInvalidMessage('Event', asString(asObject(sent['metadata'])['name']), causes)).toBe(
       recorded['message'],
     );
   });
@@ -301,7 +276,7 @@ describe('Events through both APIs (14-events-leases.json)', () => {
 
 describe('decode errors (14-events-leases.json exchanges 12-17)', () => {
   it.each([12, 13])('rejects a Lease MicroTime on PUT/POST with Go parse error text (exchange %i)', (i) => {
-    const message = text(asObject(exchange('14-events-leases.json', i).response.body)['message']);
+    const message = asString(asObject(fixtureExchange('14-events-leases.json', i).response.body)['message']);
     const prefix = 'Lease in version "v1" cannot be handled as a Lease: ';
     expect(
       microTimeDecodeError('coordination.k8s.io/v1/Lease', requestBody('14-events-leases.json', i)),
@@ -310,8 +285,8 @@ describe('decode errors (14-events-leases.json exchanges 12-17)', () => {
 
   it.each([14, 15, 16, 17])('rejects the patched Lease with the same text (exchange %i)', (i) => {
     const stored = responseBody('14-events-leases.json', 10);
-    const patched = asObject(mergePatch(stored, exchange('14-events-leases.json', i).request.body));
-    const message = statusCauses(exchange('14-events-leases.json', i).response.body)[0]?.message ?? '';
+    const patched = asObject(mergePatch(stored, fixtureExchange('14-events-leases.json', i).request.body));
+    const message = statusCauses(fixtureExchange('14-events-leases.json', i).response.body)[0]?.message ?? '';
     expect(microTimeDecodeError('coordination.k8s.io/v1/Lease', patched)).toBe(
       message.slice(message.indexOf('": parsing time') + 3),
     );
@@ -325,7 +300,7 @@ describe('decode errors (14-events-leases.json exchanges 12-17)', () => {
     const patched = asObject(
       mergePatch(
         responseBody('14-events-leases.json', 10),
-        exchange('14-events-leases.json', 19).request.body,
+        fixtureExchange('14-events-leases.json', 19).request.body,
       ),
     );
     expect(microTimeDecodeError('coordination.k8s.io/v1/Lease', patched)).toBeUndefined();
@@ -773,7 +748,7 @@ describe('validation', () => {
 
   it('reports ConfigMap keys as 04 exchange 41 recorded', () => {
     const req = requestBody('04-errors.json', 41);
-    const recorded = statusCauses(exchange('04-errors.json', 41).response.body).filter(
+    const recorded = statusCauses(fixtureExchange('04-errors.json', 41).response.body).filter(
       (c) => !(c.field ?? '').startsWith('metadata.'),
     );
     expect(recorded).toHaveLength(1);
@@ -784,11 +759,11 @@ describe('validation', () => {
     const lease = asObject(
       mergePatch(
         responseBody('14-events-leases.json', 10),
-        exchange('14-events-leases.json', 18).request.body,
+        fixtureExchange('14-events-leases.json', 18).request.body,
       ),
     );
     const causes = validateBuiltin('coordination.k8s.io/v1/Lease', lease);
-    const recorded = asObject(exchange('14-events-leases.json', 18).response.body);
+    const recorded = asObject(fixtureExchange('14-events-leases.json', 18).response.body);
     expect(causes).toEqual(statusCauses(recorded));
     expect(formatInvalidMessage('Lease.coordination.k8s.io', 'fixtures-leader', causes)).toBe(
       recorded['message'],

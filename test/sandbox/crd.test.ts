@@ -1,9 +1,8 @@
 // CRD create defaults, naming/establishing status and CRD validation, checked against the recorded
 // kube-apiserver v1.26 responses of 01-discovery.json.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Json, JsonObject, StatusCause } from '../../sandbox/apiserver/types.js';
-import { clone, isObject } from '../../sandbox/apiserver/types.js';
+import { clone } from '../../sandbox/apiserver/types.js';
 import {
   canonicalCrd,
   crdAcceptNames,
@@ -14,34 +13,20 @@ import {
   storageVersion,
   validateCrd,
 } from '../../sandbox/apiserver/crd.js';
+import { asObject, fixtureExchanges } from '../helpers/fixtures.js';
 
-interface Exchange {
-  request: { body: Json };
-  response: { status: number; body: Json };
-}
-
-function exchanges(file: string): Exchange[] {
-  const url = new URL(`../../../shared/fixtures/kube-apiserver-v1.26/${file}`, import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { exchanges: Exchange[] }).exchanges;
-}
-
-function obj(v: Json | undefined): JsonObject {
-  if (!isObject(v)) throw new Error(`not an object: ${JSON.stringify(v)}`);
-  return v;
-}
-
-const discovery = exchanges('01-discovery.json');
-const createRequest = obj(discovery[1]?.request.body);
-const createResponse = obj(discovery[1]?.response.body);
-const afterNaming = obj(discovery[2]?.response.body);
-const afterEstablishing = obj(discovery[3]?.response.body);
+const discovery = fixtureExchanges('01-discovery.json');
+const createRequest = asObject(discovery[1]?.request.body);
+const createResponse = asObject(discovery[1]?.response.body);
+const afterNaming = asObject(discovery[2]?.response.body);
+const afterEstablishing = asObject(discovery[3]?.response.body);
 const created = '2026-11-21T13:43:33Z';
 
 /** The CRD as the server stores it on create, with the recorded server-set metadata. */
 function createdCrd(): JsonObject {
   const crd = clone(createRequest);
   crdDefaults(crd);
-  crd['metadata'] = clone(obj(createResponse['metadata']));
+  crd['metadata'] = clone(asObject(createResponse['metadata']));
   canonicalCrd(crd);
   return crd;
 }
@@ -70,9 +55,9 @@ describe('crdDefaults', () => {
       status: { storedVersions: ['v0'], conditions: [] },
     };
     crdDefaults(crd);
-    const spec = obj(crd['spec']);
-    expect(obj(spec['names'])['singular']).toBe('gadget');
-    expect(obj(spec['names'])['listKind']).toBe('GizmoCollection');
+    const spec = asObject(crd['spec']);
+    expect(asObject(spec['names'])['singular']).toBe('gadget');
+    expect(asObject(spec['names'])['listKind']).toBe('GizmoCollection');
     expect(spec['conversion']).toEqual({
       strategy: 'Webhook',
       webhook: {
@@ -114,7 +99,7 @@ describe('crdDefaults', () => {
       },
     };
     crdDefaults(crd);
-    const version = obj((obj(crd['spec'])['versions'] as Json[])[0]);
+    const version = asObject((asObject(crd['spec'])['versions'] as Json[])[0]);
     expect(JSON.stringify(version)).toBe(
       JSON.stringify({
         name: 'v1',
@@ -154,7 +139,7 @@ describe('naming and establishing', () => {
     crdEstablish(crd, created);
     expect(crd['status']).toEqual(afterEstablishing['status']);
     crdEstablish(crd, '2026-11-21T14:00:00Z');
-    const times = (obj(crd['status'])['conditions'] as JsonObject[]).map((c) => c['lastTransitionTime']);
+    const times = (asObject(crd['status'])['conditions'] as JsonObject[]).map((c) => c['lastTransitionTime']);
     expect(times).toEqual([created, created]);
   });
 
@@ -165,7 +150,7 @@ describe('naming and establishing', () => {
     };
     const crd = createdCrd();
     crdEstablish(crd, created, [other]);
-    const status = obj(crd['status']);
+    const status = asObject(crd['status']);
     expect(status['conditions']).toEqual([
       {
         type: 'NamesAccepted',
@@ -182,7 +167,7 @@ describe('naming and establishing', () => {
         message: 'not all names are accepted',
       },
     ]);
-    expect(obj(status['acceptedNames'])['plural']).toBe('');
+    expect(asObject(status['acceptedNames'])['plural']).toBe('');
     expect(crdIsEstablished(crd)).toBe(false);
   });
 
@@ -193,7 +178,7 @@ describe('naming and establishing', () => {
     };
     const crd = createdCrd();
     crdAcceptNames(crd, created, [other]);
-    const names = (obj(crd['status'])['conditions'] as JsonObject[])[0];
+    const names = (asObject(crd['status'])['conditions'] as JsonObject[])[0];
     expect(names).toMatchObject({
       status: 'False',
       reason: 'KindConflict',
@@ -218,15 +203,15 @@ describe('validateCrd', () => {
 
   const mutate = (f: (crd: JsonObject, spec: JsonObject, version: JsonObject) => void): JsonObject => {
     const crd = createdCrd();
-    const spec = obj(crd['spec']);
-    f(crd, spec, obj((spec['versions'] as Json[])[0]));
+    const spec = asObject(crd['spec']);
+    f(crd, spec, asObject((spec['versions'] as Json[])[0]));
     return crd;
   };
 
   it.each<[string, (crd: JsonObject, spec: JsonObject, version: JsonObject) => void, StatusCause[]]>([
     [
       'a name that is not plural.group',
-      (crd) => (obj(crd['metadata'])['name'] = 'widget.example.com'),
+      (crd) => (asObject(crd['metadata'])['name'] = 'widget.example.com'),
       [
         {
           reason: 'FieldValueInvalid',
@@ -239,7 +224,7 @@ describe('validateCrd', () => {
       'a group without a dot',
       (crd, spec) => {
         spec['group'] = 'example';
-        obj(crd['metadata'])['name'] = 'widgets.example';
+        asObject(crd['metadata'])['name'] = 'widgets.example';
       },
       [
         {
@@ -274,8 +259,10 @@ describe('validateCrd', () => {
     [
       'a property without type',
       (_crd, _spec, version) => {
-        const root = obj(obj(version['schema'])['openAPIV3Schema']);
-        obj(obj(obj(root['properties'])['spec'])['properties'])['loose'] = { description: 'no type' };
+        const root = asObject(asObject(version['schema'])['openAPIV3Schema']);
+        asObject(asObject(asObject(root['properties'])['spec'])['properties'])['loose'] = {
+          description: 'no type',
+        };
       },
       [
         {
@@ -288,8 +275,8 @@ describe('validateCrd', () => {
     [
       'an array without items',
       (_crd, _spec, version) => {
-        const root = obj(obj(version['schema'])['openAPIV3Schema']);
-        obj(obj(obj(root['properties'])['spec'])['properties'])['list'] = { type: 'array' };
+        const root = asObject(asObject(version['schema'])['openAPIV3Schema']);
+        asObject(asObject(asObject(root['properties'])['spec'])['properties'])['list'] = { type: 'array' };
       },
       [
         {
@@ -302,7 +289,7 @@ describe('validateCrd', () => {
     [
       'a scale path outside .spec',
       (_crd, _spec, version) =>
-        (obj(obj(version['subresources'])['scale'])['specReplicasPath'] = '.status.replicas'),
+        (asObject(asObject(version['subresources'])['scale'])['specReplicasPath'] = '.status.replicas'),
       [
         {
           reason: 'FieldValueInvalid',
@@ -313,7 +300,8 @@ describe('validateCrd', () => {
     ],
     [
       'a printer column of an unknown type',
-      (_crd, _spec, version) => (obj((version['additionalPrinterColumns'] as Json[])[0])['type'] = 'text'),
+      (_crd, _spec, version) =>
+        (asObject((version['additionalPrinterColumns'] as Json[])[0])['type'] = 'text'),
       [
         {
           reason: 'FieldValueNotSupported',
@@ -325,7 +313,7 @@ describe('validateCrd', () => {
     ],
     [
       'kind equal to listKind',
-      (_crd, spec) => (obj(spec['names'])['listKind'] = 'Widget'),
+      (_crd, spec) => (asObject(spec['names'])['listKind'] = 'Widget'),
       [
         {
           reason: 'FieldValueInvalid',
@@ -363,7 +351,7 @@ describe('validateCrd', () => {
 
   it('rejects invalid names with DNS-1035 wording', () => {
     const crd = mutate((_crd, spec) => {
-      obj(spec['names'])['shortNames'] = ['ok', 'Not_OK'];
+      asObject(spec['names'])['shortNames'] = ['ok', 'Not_OK'];
     });
     const causes = validateCrd(crd);
     expect(causes.map((c) => c.field)).toEqual(['spec.names.shortNames[1]']);

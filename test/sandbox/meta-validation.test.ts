@@ -1,8 +1,7 @@
 // ObjectMeta validation, name validators and the Invalid Status message, checked against tables and the
 // recorded kube-apiserver v1.26 responses.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Json, JsonObject, StatusCause } from '../../sandbox/apiserver/types.js';
+import type { JsonObject, StatusCause } from '../../sandbox/apiserver/types.js';
 import { isObject } from '../../sandbox/apiserver/types.js';
 import {
   dns1035Label,
@@ -17,23 +16,7 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from '../../sandbox/apiserver/validation/meta.js';
-
-interface Exchange {
-  step?: string;
-  request: { method: string; path: string; body: Json };
-  response: { status: number; headers: Record<string, Json>; body: Json };
-}
-
-function exchanges(file: string): Exchange[] {
-  const url = new URL(`../../../shared/fixtures/kube-apiserver-v1.26/${file}`, import.meta.url);
-  const doc = JSON.parse(readFileSync(url, 'utf8')) as { exchanges: Exchange[] };
-  return doc.exchanges;
-}
-
-function obj(v: Json | undefined): JsonObject {
-  if (!isObject(v)) throw new Error(`not an object: ${JSON.stringify(v)}`);
-  return v;
-}
+import { asObject, fixtureExchanges } from '../helpers/fixtures.js';
 
 const subdomainMessage =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
@@ -129,22 +112,22 @@ describe('Go rendering', () => {
 
 describe('validateObjectMeta', () => {
   it('reports an invalid name exactly as 03-cr-invalid.json (Bad_Name)', () => {
-    const ex = exchanges('03-cr-invalid.json')[3];
+    const ex = fixtureExchanges('03-cr-invalid.json')[3];
     if (!ex) throw new Error('missing exchange');
-    const meta = obj(obj(ex.request.body)['metadata']);
+    const meta = asObject(asObject(ex.request.body)['metadata']);
     const causes = validateObjectMeta({ ...meta, namespace: 'fixtures' }, { namespaced: true });
-    const recorded = obj(obj(ex.response.body)['details'])['causes'] as StatusCause[];
+    const recorded = asObject(asObject(ex.response.body)['details'])['causes'] as StatusCause[];
     expect(causes).toEqual([recorded[0]]);
   });
 
   it('reports the ConfigMap name exactly as 04-errors.json', () => {
-    const ex = exchanges('04-errors.json')[41];
+    const ex = fixtureExchanges('04-errors.json')[41];
     if (!ex) throw new Error('missing exchange');
     const causes = validateObjectMeta(
-      { ...obj(obj(ex.request.body)['metadata']), namespace: 'fixtures' },
+      { ...asObject(asObject(ex.request.body)['metadata']), namespace: 'fixtures' },
       { namespaced: true },
     );
-    const recorded = obj(obj(ex.response.body)['details'])['causes'] as StatusCause[];
+    const recorded = asObject(asObject(ex.response.body)['details'])['causes'] as StatusCause[];
     expect(causes).toEqual([recorded[0]]);
   });
 
@@ -340,13 +323,13 @@ describe('validateObjectMeta', () => {
 
 describe('validateObjectMetaUpdate', () => {
   it('forbids new finalizers while deleting, twice, as 13-finalizers-gc.json records', () => {
-    const ex = exchanges('13-finalizers-gc.json');
-    const old = obj(obj(ex[3]?.response.body)['metadata']);
-    const patch = obj(obj(ex[4]?.request.body)['metadata']);
+    const ex = fixtureExchanges('13-finalizers-gc.json');
+    const old = asObject(asObject(ex[3]?.response.body)['metadata']);
+    const patch = asObject(asObject(ex[4]?.request.body)['metadata']);
     const next = { ...old, ...patch };
     const causes = validateObjectMetaUpdate(next, old, { namespaced: true });
-    const recorded = obj(ex[4]?.response.body);
-    expect(causes).toEqual(obj(recorded['details'])['causes']);
+    const recorded = asObject(ex[4]?.response.body);
+    expect(causes).toEqual(asObject(recorded['details'])['causes']);
     expect(formatInvalidMessage('Widget.example.com', 'fin', causes)).toBe(recorded['message']);
   });
 
@@ -407,7 +390,7 @@ describe('formatInvalidMessage', () => {
     '14-events-leases.json',
   ];
   const cases = files.flatMap((file) =>
-    exchanges(file)
+    fixtureExchanges(file)
       .map((ex, i) => ({ file, i, body: ex.response.body }))
       .filter(({ body }) => {
         if (!isObject(body) || body['reason'] !== 'Invalid' || !isObject(body['details'])) return false;
@@ -420,8 +403,8 @@ describe('formatInvalidMessage', () => {
   });
 
   it.each(cases)('reproduces the message of $file #$i', ({ body }) => {
-    const status = obj(body);
-    const details = obj(status['details']);
+    const status = asObject(body);
+    const details = asObject(status['details']);
     const kind = typeof details['kind'] === 'string' ? details['kind'] : '';
     const group = typeof details['group'] === 'string' ? details['group'] : '';
     const name = typeof details['name'] === 'string' ? details['name'] : '';

@@ -1,6 +1,5 @@
 // Merge, JSON and strategic merge patch, as tables and against recorded kube-apiserver v1.26 exchanges.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   applyJsonPatch,
@@ -11,44 +10,18 @@ import {
   MAX_JSON_PATCH_OPERATIONS,
 } from '../../sandbox/apiserver/patch.js';
 import { isObject, type Json, type JsonObject, type Result } from '../../sandbox/apiserver/types.js';
+import { asObject, fixtureExchanges } from '../helpers/fixtures.js';
 
-interface Exchange {
-  step: string;
-  method: string;
-  contentType: string;
-  requestBody: Json;
-  status: number;
-  responseBody: Json;
-}
-
-function loadExchanges(file: string): Exchange[] {
-  const url = new URL(`../../../shared/fixtures/kube-apiserver-v1.26/${file}`, import.meta.url);
-  const doc = JSON.parse(readFileSync(url, 'utf8')) as Json;
-  const exchanges = asObject(doc).exchanges;
-  if (!Array.isArray(exchanges)) throw new Error(`${file}: no exchanges`);
-  return exchanges.map((e) => {
-    const x = asObject(e);
-    const request = asObject(x.request);
-    const response = asObject(x.response);
-    return {
-      step: str(x.step),
-      method: str(request.method),
-      contentType: str(asObject(request.headers)['content-type']),
-      requestBody: request.body ?? null,
-      status: typeof response.status === 'number' ? response.status : 0,
-      responseBody: response.body ?? null,
-    };
-  });
-}
-
-function asObject(v: Json | undefined): JsonObject {
-  if (!isObject(v)) throw new Error(`expected an object, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function str(v: Json | undefined): string {
-  return typeof v === 'string' ? v : '';
-}
+/** The recorded exchanges of a fixture file, flattened to what the patch tests compare. */
+const loadExchanges = (file: string) =>
+  fixtureExchanges(file).map(({ request, response }) => ({
+    method: request.method,
+    contentType: request.headers['content-type'],
+    requestBody: request.body,
+    status: response.status,
+    responseBody: response.body,
+  }));
+type Exchange = ReturnType<typeof loadExchanges>[number];
 
 function value<T>(r: Result<T>): T {
   if (!r.ok) throw new Error(`unexpected failure: ${r.error.code} ${r.error.message}`);

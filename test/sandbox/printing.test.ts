@@ -1,7 +1,6 @@
 // Server-side printing (Tables, PartialObjectMetadata) against the recorded kube-apiserver v1.26
 // answers of 12-table.json, the kubectl output recorded against it, and tables of printer rules.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../../sandbox/apiserver/api.js';
 import {
@@ -18,46 +17,16 @@ import { humanDuration } from '../../sandbox/apiserver/printing/duration.js';
 import { evaluateJsonPath, goText, parseJsonPath } from '../../sandbox/apiserver/printing/jsonpath.js';
 import { Registry } from '../../sandbox/apiserver/registry.js';
 import { isObject, type Json, type JsonObject, type ResourceType } from '../../sandbox/apiserver/types.js';
+import { asArray, asObject, asString, fixtureExchanges, readFixture } from '../helpers/fixtures.js';
 
-interface Exchange {
-  step: string;
-  method: string;
-  path: string;
-  requestBody: Json;
-  responseBody: Json;
-}
-
-function loadExchanges(file: string): Exchange[] {
-  const url = new URL(`../../../shared/fixtures/kube-apiserver-v1.26/${file}`, import.meta.url);
-  const doc = asObject(JSON.parse(readFileSync(url, 'utf8')) as Json);
-  if (!Array.isArray(doc.exchanges)) throw new Error(`${file}: no exchanges`);
-  return doc.exchanges.map((e) => {
-    const x = asObject(e);
-    const request = asObject(x.request);
-    const response = asObject(x.response);
-    return {
-      step: typeof x.step === 'string' ? x.step : '',
-      method: text(request.method),
-      path: text(request.path),
-      requestBody: request.body ?? null,
-      responseBody: response.body ?? null,
-    };
-  });
-}
-
-function text(v: Json | undefined): string {
-  return typeof v === 'string' ? v : '';
-}
-
-function asObject(v: Json | undefined): JsonObject {
-  if (!isObject(v)) throw new Error(`expected an object, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function asArray(v: Json | undefined): Json[] {
-  if (!Array.isArray(v)) throw new Error(`expected an array, got ${JSON.stringify(v)}`);
-  return v;
-}
+/** The recorded exchanges of a fixture file, flattened to what the printing tests compare. */
+const loadExchanges = (file: string) =>
+  fixtureExchanges(file).map(({ request, response }) => ({
+    method: request.method,
+    path: request.path,
+    requestBody: request.body,
+    responseBody: response.body,
+  }));
 
 const table = loadExchanges('12-table.json');
 const recorded = (i: number): JsonObject => asObject(table[i]?.responseBody);
@@ -250,7 +219,7 @@ describe('Tables of built-in resources', () => {
       .filter((e) => e.method === 'POST' && e.path === '/api/v1/namespaces/fixtures/services')
       .map((e) => asObject(e.responseBody))
       .filter((s) => isObject(s.metadata) && typeof s.metadata.name === 'string')
-      .sort((a, b) => text(asObject(a.metadata).name).localeCompare(text(asObject(b.metadata).name)));
+      .sort((a, b) => asString(asObject(a.metadata).name).localeCompare(asString(asObject(b.metadata).name)));
     const got = renderTable(api, type('', 'v1', 'services'), services, {
       version: 'v1',
       includeObject: 'Metadata',
@@ -549,16 +518,7 @@ describe('Tables of built-in resources', () => {
 });
 
 describe('the columns kubectl shows', () => {
-  const commands = asArray(
-    asObject(
-      JSON.parse(
-        readFileSync(
-          new URL('../../../shared/fixtures/kube-apiserver-v1.26/kubectl-output.json', import.meta.url),
-          'utf8',
-        ),
-      ) as Json,
-    ).commands,
-  ).map(asObject);
+  const commands = asArray(asObject(readFixture('kubectl-output.json')).commands).map(asObject);
   const headerLines = (command: string): string[] => {
     const out = commands.find((c) => c.command === command)?.stdout;
     if (typeof out !== 'string') throw new Error(`no output for ${command}`);

@@ -1,9 +1,8 @@
 // Structural-schema pruning, defaulting, validation and fieldValidation, checked against tables and the
 // recorded kube-apiserver v1.26 Widget exchanges.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Json, JsonObject, StatusCause } from '../../sandbox/apiserver/types.js';
-import { clone, isObject } from '../../sandbox/apiserver/types.js';
+import { clone } from '../../sandbox/apiserver/types.js';
 import {
   applyDefaults,
   checkBodyFields,
@@ -22,44 +21,18 @@ import {
   warningHeader,
 } from '../../sandbox/apiserver/schema.js';
 import { formatInvalidMessage, validateObjectMeta } from '../../sandbox/apiserver/validation/meta.js';
+import type { FixtureExchange } from '../helpers/fixtures.js';
+import { asObject, asString, fixtureExchange } from '../helpers/fixtures.js';
 
-interface Exchange {
-  step?: string;
-  request: { method: string; path: string; body: Json };
-  response: { status: number; headers: Record<string, Json>; body: Json };
-}
-
-function exchanges(file: string): Exchange[] {
-  const url = new URL(`../../../shared/fixtures/kube-apiserver-v1.26/${file}`, import.meta.url);
-  const doc = JSON.parse(readFileSync(url, 'utf8')) as { exchanges: Exchange[] };
-  return doc.exchanges;
-}
-
-function exchange(file: string, i: number): Exchange {
-  const ex = exchanges(file)[i];
-  if (!ex) throw new Error(`${file} has no exchange ${i}`);
-  return ex;
-}
-
-function obj(v: Json | undefined): JsonObject {
-  if (!isObject(v)) throw new Error(`not an object: ${JSON.stringify(v)}`);
-  return v;
-}
-
-const widgetCrd = obj(exchange('01-discovery.json', 1).request.body);
-const widgetVersion = obj((obj(widgetCrd['spec'])['versions'] as Json[])[0]);
-const widgetSchema = obj(obj(widgetVersion['schema'])['openAPIV3Schema']);
+const widgetCrd = asObject(fixtureExchange('01-discovery.json', 1).request.body);
+const widgetVersion = asObject((asObject(widgetCrd['spec'])['versions'] as Json[])[0]);
+const widgetSchema = asObject(asObject(widgetVersion['schema'])['openAPIV3Schema']);
 const widgetScale = {
   specReplicasPath: '.spec.replicas',
   statusReplicasPath: '.status.replicas',
 };
 
-function text(v: Json | undefined): string {
-  if (typeof v !== 'string') throw new Error(`not a string: ${JSON.stringify(v)}`);
-  return v;
-}
-
-function warnings(ex: Exchange): string[] {
+function warnings(ex: FixtureExchange): string[] {
   const w = ex.response.headers['warning'];
   return Array.isArray(w) ? w.map(String) : [];
 }
@@ -74,7 +47,7 @@ function admitted(body: JsonObject): { object: JsonObject; pruned: string[] } {
 
 /** What kube reports for a Widget create: metadata, schema, then scale causes. */
 function widgetCauses(object: JsonObject): StatusCause[] {
-  const meta = { ...obj(object['metadata']), namespace: 'fixtures' };
+  const meta = { ...asObject(object['metadata']), namespace: 'fixtures' };
   return [
     ...validateObjectMeta(meta, { namespaced: true }),
     ...validate(object, widgetSchema),
@@ -84,11 +57,11 @@ function widgetCauses(object: JsonObject): StatusCause[] {
 
 describe('Widget fixtures: pruning and defaulting (02-cr-create.json)', () => {
   it.each([0, 1, 2, 3])('exchange %i: stored spec and Warning headers match', (i) => {
-    const ex = exchange('02-cr-create.json', i);
-    const { object, pruned } = admitted(obj(ex.request.body));
-    const recorded = obj(ex.response.body);
+    const ex = fixtureExchange('02-cr-create.json', i);
+    const { object, pruned } = admitted(asObject(ex.request.body));
+    const recorded = asObject(ex.response.body);
     // The server generates a name from generateName before validating.
-    obj(object['metadata'])['name'] = obj(recorded['metadata'])['name'] ?? null;
+    asObject(object['metadata'])['name'] = asObject(recorded['metadata'])['name'] ?? null;
     expect(object['spec']).toEqual(recorded['spec']);
     expect(Object.keys(object).sort()).toEqual(Object.keys(recorded).sort());
     expect(pruned.map((p) => warningHeader(`unknown field "${p}"`))).toEqual(warnings(ex));
@@ -96,9 +69,9 @@ describe('Widget fixtures: pruning and defaulting (02-cr-create.json)', () => {
   });
 
   it('keeps x-kubernetes-preserve-unknown-fields content and drops top-level junk', () => {
-    const { object, pruned } = admitted(obj(exchange('02-cr-create.json', 0).request.body));
+    const { object, pruned } = admitted(asObject(fixtureExchange('02-cr-create.json', 0).request.body));
     expect(pruned).toEqual(['junk', 'spec.bogus']);
-    expect(obj(object['spec'])['extra']).toEqual({ anything: { nested: [1, 'two', true] }, flag: true });
+    expect(asObject(object['spec'])['extra']).toEqual({ anything: { nested: [1, 'two', true] }, flag: true });
   });
 });
 
@@ -111,37 +84,39 @@ describe('Widget fixtures: validation causes (03-cr-invalid.json and others)', (
     ['03-cr-invalid.json', 4],
   ];
   it.each(invalidCases)('%s #%i: causes, their order and the message', (file, i) => {
-    const ex = exchange(file, i);
-    const { object, pruned } = admitted(obj(ex.request.body));
+    const ex = fixtureExchange(file, i);
+    const { object, pruned } = admitted(asObject(ex.request.body));
     const causes = widgetCauses(object);
-    const status = obj(ex.response.body);
-    expect(causes).toEqual(obj(status['details'])['causes']);
-    const name = text(obj(object['metadata'])['name']);
+    const status = asObject(ex.response.body);
+    expect(causes).toEqual(asObject(status['details'])['causes']);
+    const name = asString(asObject(object['metadata'])['name']);
     expect(formatInvalidMessage('Widget.example.com', name, causes)).toBe(status['message']);
     expect(pruned.map((p) => warningHeader(`unknown field "${p}"`))).toEqual(warnings(ex));
   });
 
   it('05-status-subresource #8: a status field of the wrong type', () => {
-    const ex = exchange('05-status-subresource.json', 8);
-    const stored = obj(exchange('05-status-subresource.json', 7).response.body);
+    const ex = fixtureExchange('05-status-subresource.json', 8);
+    const stored = asObject(fixtureExchange('05-status-subresource.json', 7).response.body);
     const patched = clone(stored);
-    obj(patched['status'])['weight'] = obj(obj(ex.request.body)['status'])['weight'] ?? null;
-    expect(validate(patched, widgetSchema)).toEqual(obj(obj(ex.response.body)['details'])['causes']);
+    asObject(patched['status'])['weight'] = asObject(asObject(ex.request.body)['status'])['weight'] ?? null;
+    expect(validate(patched, widgetSchema)).toEqual(
+      asObject(asObject(ex.response.body)['details'])['causes'],
+    );
   });
 
   it('06-scale-subresource #8: scaling beyond the schema maximum', () => {
-    const ex = exchange('06-scale-subresource.json', 8);
-    const stored = clone(obj(exchange('06-scale-subresource.json', 4).response.body));
-    obj(stored['spec'])['replicas'] = 11;
+    const ex = fixtureExchange('06-scale-subresource.json', 8);
+    const stored = clone(asObject(fixtureExchange('06-scale-subresource.json', 4).response.body));
+    asObject(stored['spec'])['replicas'] = 11;
     const causes = [...validate(stored, widgetSchema), ...validateScaleReplicas(stored, widgetScale)];
-    expect(causes).toEqual(obj(obj(ex.response.body)['details'])['causes']);
+    expect(causes).toEqual(asObject(asObject(ex.response.body)['details'])['causes']);
   });
 
   it('09-patches #18: a merge patch producing an enum violation', () => {
-    const ex = exchange('09-patches.json', 18);
-    const stored = clone(obj(exchange('09-patches.json', 16).response.body));
-    obj(stored['spec'])['size'] = 'huge';
-    expect(validate(stored, widgetSchema)).toEqual(obj(obj(ex.response.body)['details'])['causes']);
+    const ex = fixtureExchange('09-patches.json', 18);
+    const stored = clone(asObject(fixtureExchange('09-patches.json', 16).response.body));
+    asObject(stored['spec'])['size'] = 'huge';
+    expect(validate(stored, widgetSchema)).toEqual(asObject(asObject(ex.response.body)['details'])['causes']);
   });
 });
 
@@ -149,57 +124,59 @@ describe('Widget fixtures: fieldValidation', () => {
   const widget = { kind: 'Widget', version: 'v1' };
 
   it('03 #6: Strict with unknown fields is a 400 listing them', () => {
-    const ex = exchange('03-cr-invalid.json', 6);
+    const ex = fixtureExchange('03-cr-invalid.json', 6);
     const r = checkBodyFields(JSON.stringify(ex.request.body), widgetSchema, { mode: 'Strict', ...widget });
-    const status = obj(ex.response.body);
+    const status = asObject(ex.response.body);
     expect(r).toEqual({ ok: false, error: { code: 400, reason: 'BadRequest', message: status['message'] } });
   });
 
   it('03 #7: Strict with a duplicate field in the raw body is a 400', () => {
-    const ex = exchange('03-cr-invalid.json', 7);
-    const r = checkBodyFields(text(ex.request.body), widgetSchema, { mode: 'Strict', ...widget });
+    const ex = fixtureExchange('03-cr-invalid.json', 7);
+    const r = checkBodyFields(asString(ex.request.body), widgetSchema, { mode: 'Strict', ...widget });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.message).toBe(obj(ex.response.body)['message']);
+    if (!r.ok) expect(r.error.message).toBe(asObject(ex.response.body)['message']);
   });
 
   it('03 #8: Warn (the default) turns the duplicate into a Warning and keeps the last value', () => {
-    const ex = exchange('03-cr-invalid.json', 8);
-    const raw = text(ex.request.body);
+    const ex = fixtureExchange('03-cr-invalid.json', 8);
+    const raw = asString(ex.request.body);
     const r = checkBodyFields(raw, widgetSchema, { mode: 'Warn', ...widget });
     expect(r.ok && r.value.map(warningHeader)).toEqual(warnings(ex));
-    const { object } = admitted(obj(JSON.parse(raw) as Json));
-    expect(object['spec']).toEqual(obj(ex.response.body)['spec']);
+    const { object } = admitted(asObject(JSON.parse(raw) as Json));
+    expect(object['spec']).toEqual(asObject(ex.response.body)['spec']);
   });
 
   it('03 #9: Ignore reports nothing and still prunes', () => {
-    const ex = exchange('03-cr-invalid.json', 9);
+    const ex = fixtureExchange('03-cr-invalid.json', 9);
     const r = checkBodyFields(JSON.stringify(ex.request.body), widgetSchema, { mode: 'Ignore', ...widget });
     expect(r).toEqual({ ok: true, value: [] });
     expect(warnings(ex)).toEqual([]);
-    expect(admitted(obj(ex.request.body)).object['spec']).toEqual(obj(ex.response.body)['spec']);
+    expect(admitted(asObject(ex.request.body)).object['spec']).toEqual(asObject(ex.response.body)['spec']);
   });
 
   it('09 #19 and #20: a merge patch adding an unknown field warns, or with Strict is a 422 on the patched object', () => {
-    const stored = obj(exchange('09-patches.json', 19).response.body);
+    const stored = asObject(fixtureExchange('09-patches.json', 19).response.body);
     const patched = clone(stored);
-    obj(patched['spec'])['bogus'] = 'x';
+    asObject(patched['spec'])['bogus'] = 'x';
     const warn = checkPatchFields(widgetSchema, {
       mode: 'Warn',
       patched,
       mergePatchBody: '{"spec":{"bogus":"x"}}',
     });
-    expect(warn.ok && warn.value.map(warningHeader)).toEqual(warnings(exchange('09-patches.json', 19)));
+    expect(warn.ok && warn.value.map(warningHeader)).toEqual(
+      warnings(fixtureExchange('09-patches.json', 19)),
+    );
 
-    const strictEx = exchange('09-patches.json', 20);
+    const strictEx = fixtureExchange('09-patches.json', 20);
     const strict = checkPatchFields(widgetSchema, { mode: 'Strict', patched });
-    const status = obj(strictEx.response.body);
+    const status = asObject(strictEx.response.body);
     expect(strict).toEqual({
       ok: false,
       error: {
         code: 422,
         reason: 'Invalid',
         message: status['message'],
-        causes: obj(status['details'])['causes'],
+        causes: asObject(status['details'])['causes'],
       },
     });
   });
@@ -411,8 +388,8 @@ describe('applyDefaults', () => {
     const b: JsonObject = {};
     applyDefaults(a, schema);
     applyDefaults(b, schema);
-    obj(a['spec'])['size'] = 'changed';
-    expect(obj(b['spec'])['size']).toBe('small');
+    asObject(a['spec'])['size'] = 'changed';
+    expect(asObject(b['spec'])['size']).toBe('small');
   });
 });
 

@@ -1,6 +1,5 @@
 // Label/field selector parsing and matching, as tables and against recorded kube-apiserver v1.26 exchanges.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   FIELD_LABELS_METAV1_DEFAULT,
@@ -17,38 +16,17 @@ import {
   type LabelSelector,
 } from '../../sandbox/apiserver/selectors.js';
 import { isObject, type Json, type JsonObject, type Result } from '../../sandbox/apiserver/types.js';
+import { asObject, fixtureExchanges } from '../helpers/fixtures.js';
 
-interface Exchange {
-  step: string;
-  method: string;
-  path: string;
-  status: number;
-  responseBody: Json;
-}
-
-function loadExchanges(file: string): Exchange[] {
-  const url = new URL(`../../../shared/fixtures/kube-apiserver-v1.26/${file}`, import.meta.url);
-  const doc = JSON.parse(readFileSync(url, 'utf8')) as Json;
-  const exchanges = asObject(doc).exchanges;
-  if (!Array.isArray(exchanges)) throw new Error(`${file}: no exchanges`);
-  return exchanges.map((e) => {
-    const x = asObject(e);
-    const request = asObject(x.request);
-    const response = asObject(x.response);
-    return {
-      step: str(x.step),
-      method: str(request.method),
-      path: str(request.path),
-      status: typeof response.status === 'number' ? response.status : 0,
-      responseBody: response.body ?? null,
-    };
-  });
-}
-
-function asObject(v: Json | undefined): JsonObject {
-  if (!isObject(v)) throw new Error(`expected an object, got ${JSON.stringify(v)}`);
-  return v;
-}
+/** The recorded exchanges of a fixture file, flattened to what the selector tests compare. */
+const loadExchanges = (file: string) =>
+  fixtureExchanges(file).map(({ step = '', request, response }) => ({
+    step,
+    method: request.method,
+    path: request.path,
+    status: response.status,
+    responseBody: response.body,
+  }));
 
 function str(v: Json | undefined): string {
   return typeof v === 'string' ? v : '';

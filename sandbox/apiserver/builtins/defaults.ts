@@ -1,5 +1,6 @@
 // Server-side defaulting of built-in objects as kube-apiserver v1.26 applies it on every write: the
 // SetDefaults_* functions, the registry strategies' create/update preparation and the admission plugins.
+import { objectMetaFields } from '../object-meta-fields.js';
 import type { Json, JsonObject, StatusCause } from '../types.js';
 import { isObject } from '../types.js';
 import { goStringSlice, invalid } from '../validation/meta.js';
@@ -78,23 +79,6 @@ function canonicalQuantities(list: Json | undefined): void {
 // ---------------------------------------------------------------------------------------------
 // Go field orders of the structs the server writes.
 
-const objectMetaOrder = [
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-];
 const podSpecOrder = [
   'volumes',
   'initContainers',
@@ -398,7 +382,7 @@ function defaultPodTemplate(spec: JsonObject): void {
   const meta = child(template, 'metadata');
   if (absent(meta['creationTimestamp'])) meta['creationTimestamp'] = null;
   else canonicalTimeField(meta, 'creationTimestamp', false);
-  reorder(meta, objectMetaOrder);
+  reorder(meta, objectMetaFields);
   defaultPodSpec(child(template, 'spec'), false);
   reorder(template, ['metadata', 'spec']);
 }
