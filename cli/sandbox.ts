@@ -2,6 +2,7 @@
 // write a kubeconfig, say what can be done with it, and stay up until interrupted.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomToken, startSandboxServer } from '../sandbox/apiserver/server.js';
 
 const HELP = `usage: fledge sandbox [--port N] [--kubeconfig FILE] [--token]
@@ -10,6 +11,14 @@ const HELP = `usage: fledge sandbox [--port N] [--kubeconfig FILE] [--token]
   --kubeconfig FILE  where to write the kubeconfig (default: .sandbox/kubeconfig)
   --token            require a random bearer token (written into the kubeconfig);
                      kubectl does not send tokens over plain HTTP, so leave it off for kubectl`;
+
+const EXAMPLE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'sandbox',
+  'examples',
+  'web.yaml',
+);
 
 export async function runSandbox(argv: string[], opts: { demo: boolean }): Promise<number> {
   let values: { port?: string; kubeconfig?: string; token?: boolean; help?: boolean };
@@ -47,8 +56,9 @@ export async function runSandbox(argv: string[], opts: { demo: boolean }): Promi
   console.log('Try it (any Kubernetes client works; kubectl shown):');
   console.log(`  export KUBECONFIG=${kubeconfig}`);
   console.log('  kubectl api-resources');
-  console.log('  kubectl create deployment web --image=fledge/demo-app:1.0.0 --replicas=2');
-  console.log('  kubectl get deployments,replicasets,pods');
+  console.log(`  kubectl apply -f ${path.relative(process.cwd(), EXAMPLE) || EXAMPLE}`);
+  console.log('  kubectl get deployments,replicasets,pods,services,endpointslices -o wide');
+  console.log('  kubectl scale deployment web --replicas=3');
   if (opts.demo) {
     console.log('');
     console.log('This is the sandbox part of the demo. Pods are created by the built-in controllers but are');
