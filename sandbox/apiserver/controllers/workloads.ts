@@ -1,5 +1,5 @@
-// kube-controller-manager's Deployment, ReplicaSet, EndpointSlice and Endpoints controllers, in-process:
-// store events queue keys; each sync reads the store, asks the pure cores, writes through the Api.
+// kube-controller-manager's Deployment, ReplicaSet, DaemonSet, EndpointSlice and Endpoints controllers,
+// in-process: store events queue keys; each sync reads the store, asks the pure cores, writes through the Api.
 import { isDeepStrictEqual } from 'node:util';
 import type { Api } from '../api.js';
 import type { DResult } from '../meta.js';
@@ -9,6 +9,7 @@ import { storageKey } from '../registry.js';
 import type { StoreEvent } from '../store.js';
 import type { JsonObject, ResourceType } from '../types.js';
 import { clone } from '../types.js';
+import { nodePlacement, planDaemonSet } from './daemonset.js';
 import {
   planDeployment,
   replicaSetCreateFailed,
@@ -52,6 +53,7 @@ import { WorkQueue } from './work-queue.js';
 interface WorkloadTypes {
   deployments: ResourceType;
   replicasets: ResourceType;
+  daemonsets: ResourceType;
   pods: ResourceType;
   services: ResourceType;
   endpoints: ResourceType;
@@ -68,6 +70,7 @@ function workloadTypes(registry: Registry): WorkloadTypes {
   return {
     deployments: need('apps', 'v1', 'deployments'),
     replicasets: need('apps', 'v1', 'replicasets'),
+    daemonsets: need('apps', 'v1', 'daemonsets'),
     pods: need('', 'v1', 'pods'),
     services: need('', 'v1', 'services'),
     endpoints: need('', 'v1', 'endpoints'),
@@ -76,7 +79,7 @@ function workloadTypes(registry: Registry): WorkloadTypes {
   };
 }
 
-type Kind = 'deploy' | 'rs' | 'eps' | 'ep';
+type Kind = 'deploy' | 'rs' | 'ds' | 'eps' | 'ep';
 const RETRY: SyncOutcome = { retry: true };
 /** Pods whose Node is missing are left out of EndpointSlices; look again after this long. */
 const MISSING_NODE_RETRY_MS = 1_000;
@@ -98,6 +101,7 @@ export function startWorkloadControllers(api: Api): () => void {
   const keys = {
     deployments: storageKey(t.deployments),
     replicasets: storageKey(t.replicasets),
+    daemonsets: storageKey(t.daemonsets),
     pods: storageKey(t.pods),
     services: storageKey(t.services),
     endpoints: storageKey(t.endpoints),
@@ -118,6 +122,8 @@ export function startWorkloadControllers(api: Api): () => void {
           return syncDeployment(namespace, name);
         case 'rs':
           return syncReplicaSet(namespace, name);
+        case 'ds':
+          return syncDaemonSet(namespace, name);
         case 'eps':
           return syncEndpointSlices(namespace, name);
         case 'ep':
@@ -277,6 +283,49 @@ export function startWorkloadControllers(api: Api): () => void {
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
 
+  // ------------------------------------------------------------------------- DaemonSets
+
+  function syncDaemonSet(ns: string, name: string): SyncOutcome | undefined {
+    const ds = store.get(keys.daemonsets, ns, name);
+    if (!ds) return undefined;
+    const plan = planDaemonSet({
+      daemonSet: ds,
+      nodes: store.list(keys.nodes),
+      pods: store.list(keys.pods, ns),
+      nowMs: api.now(),
+    });
+    let failed = false;
+    for (const pod of plan.adopt) {
+      const r = api.update(
+        t.pods,
+        ns,
+        nameAt(pod),
+        '',
+        withOwner(pod, { add: controllerRef(ds, 'apps/v1', 'DaemonSet') }),
+      );
+      if (!r.ok) failed = true;
+    }
+    for (const pod of plan.release) {
+      const r = api.update(t.pods, ns, nameAt(pod), '', withOwner(pod, { releaseUid: uidAt(ds) }));
+      if (!r.ok && r.error.code !== 404) failed = true;
+    }
+    // Placement is planned from the claimed pods: after a failed claim, plan again rather than act.
+    if (failed) return RETRY;
+    for (const pod of plan.create) {
+      const r = api.create(t.pods, ns, pod);
+      if (r.ok) continue;
+      if (namespaceTerminating(r)) break;
+      failed = true;
+    }
+    for (const pod of plan.remove) {
+      const r = api.delete(t.pods, ns, nameAt(pod), { preconditions: { uid: uidAt(pod) } });
+      if (!r.ok && r.error.code !== 404 && r.error.code !== 409) failed = true;
+    }
+    if (plan.status && !writeStatus(t.daemonsets, ds, plan.status)) return RETRY;
+    if (failed) return RETRY;
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
   // ------------------------------------------------------------------------- Services
 
   function syncEndpointSlices(ns: string, name: string): SyncOutcome | undefined {
@@ -380,9 +429,14 @@ export function startWorkloadControllers(api: Api): () => void {
     const ns = namespaceAt(pod);
     enqueueOwner(pod, 'rs', 'ReplicaSet');
     enqueueOwner(e.previous, 'rs', 'ReplicaSet');
+    enqueueOwner(pod, 'ds', 'DaemonSet');
+    enqueueOwner(e.previous, 'ds', 'DaemonSet');
     if (e.type !== 'DELETED' && !controllerOf(pod)) {
       for (const rs of store.list(keys.replicasets, ns)) {
         if (selectorMatches(objAt(specAt(rs).selector), labelsAt(pod))) enqueue('rs', ns, nameAt(rs));
+      }
+      for (const ds of store.list(keys.daemonsets, ns)) {
+        if (selectorMatches(objAt(specAt(ds).selector), labelsAt(pod))) enqueue('ds', ns, nameAt(ds));
       }
     }
     if (e.type === 'DELETED') {
@@ -421,19 +475,42 @@ export function startWorkloadControllers(api: Api): () => void {
       if (managesService(svc)) enqueue('eps', namespaceAt(svc), nameAt(svc));
   };
 
+  const onDaemonSet = (e: StoreEvent): void => {
+    if (e.type !== 'DELETED') enqueue('ds', namespaceAt(e.object), nameAt(e.object));
+  };
+
+  /** A DaemonSet is planned again when a Node appears, goes, or changes whether it may run its pod. */
+  const onNodeForDaemonSets = (e: StoreEvent): void => {
+    for (const ds of store.list(keys.daemonsets)) {
+      if (e.type === 'MODIFIED') {
+        const before = nodePlacement(ds, e.previous);
+        const after = nodePlacement(ds, e.object);
+        if (
+          before.shouldRun === after.shouldRun &&
+          before.shouldContinueRunning === after.shouldContinueRunning
+        )
+          continue;
+      }
+      enqueue('ds', namespaceAt(ds), nameAt(ds));
+    }
+  };
+
   const unsubscribe = [
     store.subscribe(keys.deployments, onDeployment),
     store.subscribe(keys.replicasets, onReplicaSet),
+    store.subscribe(keys.daemonsets, onDaemonSet),
     store.subscribe(keys.pods, onPod),
     store.subscribe(keys.services, onService),
     store.subscribe(keys.endpointslices, onSlice),
     store.subscribe(keys.endpoints, onEndpoints),
     store.subscribe(keys.nodes, onNode),
+    store.subscribe(keys.nodes, onNodeForDaemonSets),
   ];
 
   // Objects that exist before the controllers start get a first sync, as after an informer's list.
   for (const d of store.list(keys.deployments)) enqueue('deploy', namespaceAt(d), nameAt(d));
   for (const rs of store.list(keys.replicasets)) enqueue('rs', namespaceAt(rs), nameAt(rs));
+  for (const ds of store.list(keys.daemonsets)) enqueue('ds', namespaceAt(ds), nameAt(ds));
   for (const svc of store.list(keys.services)) {
     enqueue('eps', namespaceAt(svc), nameAt(svc));
     enqueue('ep', namespaceAt(svc), nameAt(svc));
