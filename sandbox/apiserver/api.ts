@@ -729,6 +729,65 @@ export class Api {
     return this.scaleOf(t, stored);
   }
 
+  // ------------------------------------------------------------------ binding
+
+  /**
+   * POST pods/<name>/binding: assigns an unscheduled pod to a node (what a scheduler does).
+   * spec.nodeName is otherwise immutable; a pod that already has one is a 409.
+   */
+  bind(t: ResourceType, namespace: string | undefined, name: string, body: JsonObject): DResult<JsonObject> {
+    const pod = this.stored(t, namespace, name);
+    if (!pod) return notFound(t, name);
+    const target = isObject(body.target) ? body.target : {};
+    const node = str(target.name);
+    if (!node) {
+      return failWith(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`, {
+        name,
+        kind: 'Binding',
+        causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }],
+      });
+    }
+    const spec = isObject(pod.spec) ? pod.spec : {};
+    if (spec.nodeName) {
+      return failWith(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${str(spec.nodeName)}"`,
+        { name, kind: 'pods/binding' },
+      );
+    }
+    if ((pod.metadata as JsonObject).deletionTimestamp) {
+      return failWith(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is being deleted, cannot be assigned to a host`,
+        {
+          name,
+          kind: 'pods/binding',
+        },
+      );
+    }
+    const next = clone(pod);
+    (next.spec as JsonObject).nodeName = node;
+    const status = isObject(next.status) ? next.status : (next.status = {});
+    const conditions = ((status.conditions as JsonObject[] | undefined) ?? []).filter(
+      (c) => c.type !== 'PodScheduled',
+    );
+    conditions.unshift({
+      type: 'PodScheduled',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: timestamp(this.now()),
+    });
+    status.conditions = conditions;
+    this.store.put(storageKey(t), next);
+    this.notify(t, next, 'MODIFIED');
+    return {
+      ok: true,
+      value: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+    };
+  }
+
   // ------------------------------------------------------------------ delete
 
   delete(

@@ -539,6 +539,22 @@ export class SandboxHttp {
       const bad = tableOptionsError(q.get('includeObject'));
       if (bad) return this.sendError(res, bad);
     }
+    if (subresource === 'binding' && type.group === '' && type.resource === 'pods' && name) {
+      if (method !== 'POST') {
+        this.sendError(res, {
+          code: 405,
+          reason: 'MethodNotAllowed',
+          message: 'the server does not allow this method on the requested resource',
+          details: {},
+        });
+        return;
+      }
+      const body = await this.readObjectBody(req, type, 'Binding');
+      if (!body.ok) return this.sendError(res, body.error);
+      const bound = this.api.bind(type, namespace, name, body.value.obj);
+      if (!bound.ok) return this.sendError(res, bound.error);
+      return this.send(res, 201, bound.value, media);
+    }
     if (subresource !== undefined && subresource !== 'status' && !(subresource === 'scale' && type.scale)) {
       // kube answers an unknown subresource as if the object itself were missing.
       const missing = name

@@ -31,6 +31,13 @@ export const builtinDiscovery: Record<string, JsonObject[]> = {
       storageVersionHash: 'xPOwRZ+Yhw8=',
     },
     {
+      name: 'pods/binding',
+      singularName: '',
+      namespaced: true,
+      kind: 'Binding',
+      verbs: ['create'],
+    },
+    {
       name: 'pods/status',
       singularName: '',
       namespaced: true,
