@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchApiserver } from './apiserver.js';
+import { benchKubelet } from './kubelet.js';
 
 export interface BenchMetric {
   metric: string;
@@ -15,6 +16,7 @@ export interface BenchMetric {
 
 const benches: Record<string, () => Promise<BenchMetric[]>> = {
   apiserver: benchApiserver,
+  kubelet: benchKubelet,
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
