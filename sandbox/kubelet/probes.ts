@@ -112,6 +112,7 @@ function healthClient(): grpc.ServiceClientConstructor {
     const pkgDir = path.dirname(require.resolve('grpc-health-check/package.json'));
     const def = protoLoader.loadSync(path.join(pkgDir, 'proto', 'health', 'v1', 'health.proto'), {
       keepCase: true,
+      enums: String,
     });
     const pkg = grpc.loadPackageDefinition(def) as unknown as {
       grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
