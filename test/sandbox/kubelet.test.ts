@@ -345,6 +345,21 @@ describe('sandbox kubelet', () => {
     expect(nodes).toEqual([...kubelet.nodeNames].sort());
   });
 
+  it('removes the pods of a deleted Deployment (garbage collection through its ReplicaSet)', async () => {
+    expect((await podsOf('virt')).length).toBe(3);
+    await apps.deleteNamespacedDeployment({ name: 'virt', namespace: NS });
+    await waitFor(
+      async () =>
+        (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=virt' })).items.length === 0,
+      {
+        timeoutMs: 15_000,
+        what: 'the pods of the deleted Deployment to go',
+      },
+    );
+    const rs = await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: 'app=virt' });
+    expect(rs.items).toEqual([]);
+  });
+
   it('stops the processes when scaled to zero', async () => {
     await apps.patchNamespacedDeployment(
       { name: 'demo', namespace: NS, body: { spec: { replicas: 0 } } },
