@@ -1,0 +1,5 @@
+// Every CustomResourceDefinition fledge ships, in the order they are applied.
+import type { CrdDefinition } from './crd.js';
+import { networkingCrds } from './schema/networking.js';
+
+export const allCrds: readonly CrdDefinition[] = [...networkingCrds];
