@@ -1,12 +1,14 @@
 // The fledge command line: dispatches subcommands. Each subcommand lives in its own module.
+import { runLoadTester } from './loadtester.js';
 import { runSandbox } from './sandbox.js';
 
 const USAGE = `usage: fledge <command> [flags]
 
 commands:
-  sandbox   start the local sandbox cluster (Kubernetes API server) and keep it running
-  demo      start the sandbox and show what can be done with it (the full rollout demo lands with the operator)
-  help      show this text
+  sandbox     start the local sandbox cluster (API server, kubelet, optionally Prometheus)
+  demo        start the sandbox with Prometheus and the demo app running (the rollout lands with the operator)
+  loadtester  run the load tester that Canary webhooks call (commands, HTTP/gRPC load, gates)
+  help        show this text
 
 Run "fledge <command> --help" for the flags of a command.`;
 
@@ -18,6 +20,9 @@ export async function main(argv: string[]): Promise<void> {
       return;
     case 'demo':
       process.exitCode = await runSandbox(rest, { demo: true });
+      return;
+    case 'loadtester':
+      process.exitCode = await runLoadTester(rest);
       return;
     case undefined:
     case 'help':
