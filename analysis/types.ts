@@ -12,6 +12,11 @@ export type MetricResult =
 
 export interface QueryOptions {
   signal?: AbortSignal;
+  /**
+   * The metric's interval (Canary `metrics[].interval`): the time window of providers whose API
+   * takes one (datadog, graphite). Prometheus, InfluxDB and New Relic queries carry their own range.
+   */
+  intervalMs?: number;
 }
 
 /** A metrics backend. Implementations never reject: failures are MetricResult kinds. */

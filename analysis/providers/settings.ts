@@ -7,15 +7,8 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Time window of providers whose API takes one (datadog, graphite) when the caller gives no intervalMs. */
 export const DEFAULT_INTERVAL_MS = 60_000;
 
-/** QueryOptions plus what some providers read beyond them. */
-export interface ProviderQueryOptions extends QueryOptions {
-  /**
-   * The metric's interval (Canary `metrics[].interval`): the time window queried by providers whose API takes
-   * one (datadog: from/to; graphite: from). Prometheus, InfluxDB and New Relic queries carry their own range.
-   * Default DEFAULT_INTERVAL_MS.
-   */
-  intervalMs?: number;
-}
+/** The options providers take: QueryOptions, whose intervalMs defaults to DEFAULT_INTERVAL_MS. */
+export type ProviderQueryOptions = QueryOptions;
 
 export function fail(type: string, message: string): { ok: false; message: string } {
   return { ok: false, message: `${type} provider: ${message}` };
