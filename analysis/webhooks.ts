@@ -2,7 +2,7 @@
 // does (payload, success codes, timeout, retries, disableTLS). Every outcome is data; nothing here throws.
 import http from 'node:http';
 import https from 'node:https';
-import type { Result } from './types.js';
+import { parseGoDuration } from './duration.js';
 
 export const WEBHOOK_TYPES = [
   'confirm-rollout',
@@ -80,43 +80,6 @@ export interface CallWebhookOptions {
   signal?: AbortSignal;
   /** Exponential back-off between attempts: initialMs × 2^(attempt-1), at most maxMs. Default 1 s .. 30 s. */
   backoff?: { initialMs?: number; maxMs?: number };
-}
-
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  μs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/**
- * Parses a Go duration string ("10s", "1m30s", "500ms", "1.5h", "0") into milliseconds. Signs are not accepted:
- * every duration fledge reads (timeouts, intervals) is a length of time.
- */
-export function parseGoDuration(text: string): Result<number> {
-  const bad: Result<number> = {
-    ok: false,
-    message: `"${text}" is not a duration (use Go syntax such as 10s, 1m30s or 500ms)`,
-  };
-  if (text === '0') return { ok: true, value: 0 };
-  if (text === '') return bad;
-  const segment = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < text.length) {
-    segment.lastIndex = pos;
-    const m = segment.exec(text);
-    if (m === null) return bad;
-    const unit = UNIT_MS[m[2] ?? ''];
-    if (unit === undefined) return bad;
-    total += Number(m[1]) * unit;
-    pos = segment.lastIndex;
-  }
-  return Number.isFinite(total) ? { ok: true, value: total } : bad;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startLoadTester } from '../analysis/loadtester/index.js';
-import { parseGoDuration } from '../analysis/webhooks.js';
+import { parseGoDuration } from '../analysis/duration.js';
 
 const HELP = `usage: fledge loadtester [--port N] [--host ADDR] [--timeout DURATION]
 

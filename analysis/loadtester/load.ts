@@ -3,7 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { DemoClient } from '../../sandbox/demo-app/proto.js';
-import { parseGoDuration } from '../webhooks.js';
+import { parseGoDuration } from '../duration.js';
 
 export interface LoadLimits {
   maxRps: number;

@@ -9,14 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Webhook, WebhookCall } from '../../analysis/webhooks.js';
-import {
-  BODY_EXCERPT_CHARS,
-  callWebhook,
-  parseGoDuration,
-  validateWebhook,
-  WEBHOOK_TYPES,
-} from '../../analysis/webhooks.js';
+import { BODY_EXCERPT_CHARS, callWebhook, validateWebhook, WEBHOOK_TYPES } from '../../analysis/webhooks.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { parseGoDuration } from '../../analysis/duration.js';
 
 interface SeenRequest {
   method: string;
