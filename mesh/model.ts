@@ -1,0 +1,540 @@
+// The mesh model: services, endpoints, VirtualServices and DestinationRules as plain data, built
+// purely from Kubernetes objects. Objects with problems stay out (or keep their last good version).
+import type { DestinationRuleSpec, VirtualServiceSpec } from '../crds/schema/networking.js';
+import { DEFAULT_CLUSTER_DOMAIN, resolveHost, serviceFqdn } from './hosts.js';
+import type { KubeEndpointSlice, KubeNetworkingObject, KubeNode, KubePod, KubeService } from './kube.js';
+import { objectKey, REGION_LABEL, SERVICE_NAME_LABEL, timestampText, ZONE_LABEL } from './kube.js';
+import type { Checked, Problem } from './validate/networking.js';
+import { checkDestinationRuleSpec, checkVirtualServiceSpec, problem } from './validate/networking.js';
+
+export type { Problem, ProblemReason } from './validate/networking.js';
+
+export interface Locality {
+  region: string;
+  zone: string;
+  subZone: string;
+}
+
+/** One address behind a Service port, with the labels of its pod (for DestinationRule subsets). */
+export interface Endpoint {
+  address: string;
+  /** The pod port (the EndpointSlice's resolution of the Service port's targetPort). */
+  port: number;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  /** Empty when the endpoint has no pod (targetRef) or the pod is not known. */
+  labels: Readonly<Record<string, string>>;
+  podName?: string;
+  locality: Locality;
+}
+
+export interface ServicePortModel {
+  /** '' for the single unnamed port of a Service. */
+  name: string;
+  port: number;
+  targetPort: number | string;
+  /** TCP, UDP or SCTP. */
+  protocol: string;
+  appProtocol?: string;
+  /** Sorted by address, then port. */
+  endpoints: Endpoint[];
+}
+
+export interface ServiceModel {
+  namespace: string;
+  name: string;
+  /** FQDN, `<name>.<namespace>.svc.<clusterDomain>`. */
+  hostname: string;
+  /** Absent for headless Services. */
+  clusterIP?: string;
+  /** Sorted by port number. */
+  ports: ServicePortModel[];
+}
+
+interface NetworkingModelBase {
+  namespace: string;
+  name: string;
+  generation: number;
+  /** RFC 3339; older objects win host conflicts. */
+  creationTimestamp: string;
+}
+
+export interface VirtualServiceModel extends NetworkingModelBase {
+  spec: VirtualServiceSpec;
+  /** Applies to sidecars and proxyless clients: `gateways` absent or naming `mesh`. */
+  meshBound: boolean;
+  /** FQDNs of the Services whose traffic it configures (mesh-bound only), sorted. */
+  hosts: string[];
+}
+
+export interface DestinationRuleModel extends NetworkingModelBase {
+  spec: DestinationRuleSpec;
+  /** FQDN of the Service it configures. */
+  host: string;
+}
+
+export interface MeshModel {
+  clusterDomain: string;
+  /** Sorted by hostname. */
+  services: ServiceModel[];
+  /** Sorted by precedence: creationTimestamp, then namespace/name. */
+  virtualServices: VirtualServiceModel[];
+  destinationRules: DestinationRuleModel[];
+}
+
+export interface MeshInputs {
+  services: readonly KubeService[];
+  endpointSlices: readonly KubeEndpointSlice[];
+  pods: readonly KubePod[];
+  /** Optional: regions of endpoints come from their Node's topology.kubernetes.io/region label. */
+  nodes?: readonly KubeNode[];
+  virtualServices: readonly KubeNetworkingObject[];
+  destinationRules: readonly KubeNetworkingObject[];
+}
+
+export type NetworkingKind = 'VirtualService' | 'DestinationRule';
+
+/** The problems of the current version of one networking object. */
+export interface ObjectProblems {
+  kind: NetworkingKind;
+  namespace: string;
+  name: string;
+  generation: number;
+  problems: Problem[];
+  /** Generation of the last good version still served in its place; absent when none is. */
+  servedGeneration?: number;
+}
+
+/**
+ * The last good version of each networking object, keyed `<kind>/<namespace>/<name>`. The caller
+ * keeps the map a build returned and passes it to the next build, which serves the last good
+ * version of an object whose current version has problems (never a half-applied one).
+ */
+export type LastGood = ReadonlyMap<string, KubeNetworkingObject>;
+
+export interface BuildOptions {
+  lastGood?: LastGood;
+  clusterDomain?: string;
+}
+
+export interface BuildResult {
+  model: MeshModel;
+  /** Objects whose current version has problems, sorted by kind, namespace, name. */
+  problems: ObjectProblems[];
+  /** To pass to the next build. Deleted objects are dropped from it. */
+  lastGood: LastGood;
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+// ------------------------------------------------------------------------------------ services
+
+function buildServices(inputs: MeshInputs, clusterDomain: string): ServiceModel[] {
+  const pods = new Map<string, KubePod>();
+  for (const p of inputs.pods) pods.set(objectKey(p.metadata), p);
+  const nodeRegion = new Map<string, string>();
+  for (const n of inputs.nodes ?? []) {
+    const region = n.metadata?.labels?.[REGION_LABEL];
+    if (n.metadata?.name && region) nodeRegion.set(n.metadata.name, region);
+  }
+  const nodeZone = new Map<string, string>();
+  for (const n of inputs.nodes ?? []) {
+    const zone = n.metadata?.labels?.[ZONE_LABEL];
+    if (n.metadata?.name && zone) nodeZone.set(n.metadata.name, zone);
+  }
+  const slicesByService = new Map<string, KubeEndpointSlice[]>();
+  for (const s of inputs.endpointSlices) {
+    const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!svc || (s.addressType !== undefined && s.addressType !== 'IPv4' && s.addressType !== 'IPv6'))
+      continue;
+    const key = `${s.metadata?.namespace ?? ''}/${svc}`;
+    slicesByService.set(key, [...(slicesByService.get(key) ?? []), s]);
+  }
+
+  const out: ServiceModel[] = [];
+  for (const svc of inputs.services) {
+    const name = svc.metadata?.name;
+    const namespace = svc.metadata?.namespace;
+    if (!name || !namespace || svc.spec?.type === 'ExternalName') continue;
+    const clusterIP = svc.spec?.clusterIP;
+    const slices = slicesByService.get(`${namespace}/${name}`) ?? [];
+    const ports: ServicePortModel[] = (svc.spec?.ports ?? []).map((p) => {
+      const portName = p.name ?? '';
+      const protocol = p.protocol ?? 'TCP';
+      // Endpoints of this port across slices, deduplicated by address:port (a ready copy wins).
+      const byAddress = new Map<string, Endpoint>();
+      for (const slice of slices) {
+        const sp = (slice.ports ?? []).find(
+          (x) => (x.name ?? '') === portName && (x.protocol ?? 'TCP') === protocol,
+        );
+        if (!sp || typeof sp.port !== 'number') continue;
+        for (const ep of slice.endpoints ?? []) {
+          const ready = ep.conditions?.ready ?? true;
+          const serving = ep.conditions?.serving ?? ready;
+          const terminating = ep.conditions?.terminating ?? false;
+          const ref = ep.targetRef;
+          const pod =
+            ref?.kind === 'Pod' && ref.name
+              ? pods.get(`${ref.namespace ?? namespace}/${ref.name}`)
+              : undefined;
+          const node = ep.nodeName ?? undefined;
+          const locality: Locality = {
+            region: (node && nodeRegion.get(node)) || '',
+            zone: ep.zone || (node && nodeZone.get(node)) || '',
+            subZone: '',
+          };
+          for (const address of ep.addresses ?? []) {
+            const endpoint: Endpoint = {
+              address,
+              port: sp.port,
+              ready,
+              serving,
+              terminating,
+              labels: { ...(pod?.metadata?.labels ?? {}) },
+              ...(pod?.metadata?.name ? { podName: pod.metadata.name } : {}),
+              locality,
+            };
+            const key = `${address}:${sp.port}`;
+            const seen = byAddress.get(key);
+            if (!seen || (!seen.ready && ready)) byAddress.set(key, endpoint);
+          }
+        }
+      }
+      const endpoints = [...byAddress.values()].sort(
+        (a, b) => compare(a.address, b.address) || a.port - b.port,
+      );
+      return {
+        name: portName,
+        port: p.port,
+        targetPort: p.targetPort ?? p.port,
+        protocol,
+        ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+        endpoints,
+      };
+    });
+    ports.sort((a, b) => a.port - b.port || compare(a.protocol, b.protocol));
+    out.push({
+      namespace,
+      name,
+      hostname: serviceFqdn(name, namespace, clusterDomain),
+      ...(clusterIP && clusterIP !== 'None' ? { clusterIP } : {}),
+      ports,
+    });
+  }
+  return out.sort((a, b) => compare(a.hostname, b.hostname));
+}
+
+// ------------------------------------------------------------------------- networking objects
+
+const createdMs = (o: KubeNetworkingObject): number => {
+  const ms = Date.parse(timestampText(o.metadata?.creationTimestamp));
+  return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
+};
+
+/** Older first (it keeps a contested host), then by namespace/name. */
+const precedence = (a: KubeNetworkingObject, b: KubeNetworkingObject): number =>
+  createdMs(a) - createdMs(b) || compare(objectKey(a.metadata), objectKey(b.metadata));
+
+const lastGoodKey = (kind: NetworkingKind, obj: KubeNetworkingObject): string =>
+  `${kind}/${objectKey(obj.metadata)}`;
+
+const isMeshBound = (spec: VirtualServiceSpec): boolean =>
+  spec.gateways === undefined || spec.gateways.length === 0 || spec.gateways.includes('mesh');
+
+/** Services by FQDN and the accepted DestinationRule of each host: what reference checks need. */
+interface Registry {
+  clusterDomain: string;
+  services: Map<string, ServiceModel>;
+  drByHost: Map<string, DestinationRuleModel>;
+}
+
+function destinationRuleReferences(
+  spec: DestinationRuleSpec,
+  namespace: string,
+  reg: Registry,
+  claimedBy: Map<string, string>,
+): { problems: Problem[]; host: string } {
+  const host = resolveHost(spec.host, namespace, reg.clusterDomain);
+  if (host === undefined)
+    return {
+      problems: [problem('UnsupportedField', 'spec.host', 'is a wildcard host, which is not supported')],
+      host: '',
+    };
+  const svc = reg.services.get(host);
+  if (!svc)
+    return {
+      problems: [problem('UnknownHost', 'spec.host', `names ${spec.host}: no Service ${host}`)],
+      host,
+    };
+  const problems: Problem[] = [];
+  const owner = claimedBy.get(host);
+  if (owner)
+    problems.push(
+      problem('Conflict', 'spec.host', `${host} is already configured by DestinationRule ${owner}`),
+    );
+  const portLevel = [
+    ...(spec.trafficPolicy?.portLevelSettings ?? []).map((pl, i) => ({
+      pl,
+      path: `spec.trafficPolicy.portLevelSettings[${i}]`,
+    })),
+    ...(spec.subsets ?? []).flatMap((s, k) =>
+      (s.trafficPolicy?.portLevelSettings ?? []).map((pl, i) => ({
+        pl,
+        path: `spec.subsets[${k}].trafficPolicy.portLevelSettings[${i}]`,
+      })),
+    ),
+  ];
+  for (const { pl, path } of portLevel) {
+    const n = pl.port?.number;
+    if (n !== undefined && !svc.ports.some((p) => p.port === n))
+      problems.push(problem('UnknownPort', `${path}.port.number`, `is ${n}, not a port of Service ${host}`));
+  }
+  return { problems, host };
+}
+
+type Destination = { host: string; subset?: string | undefined; port?: { number: number } | undefined };
+
+/**
+ * The port of `dest` that traffic arriving on `listenerPort` goes to: the explicit one; else the
+ * Service's only port; else the port with the listener's number. Only TCP ports count (the mesh
+ * carries no UDP or SCTP). Undefined when none applies.
+ */
+export function destinationPort(
+  dest: ServiceModel,
+  explicit: number | undefined,
+  listenerPort: number,
+): number | undefined {
+  const ports = dest.ports.filter((p) => p.protocol === 'TCP');
+  if (explicit !== undefined) return ports.some((p) => p.port === explicit) ? explicit : undefined;
+  if (ports.length === 1) return ports[0]?.port;
+  return ports.some((p) => p.port === listenerPort) ? listenerPort : undefined;
+}
+
+function virtualServiceReferences(
+  spec: VirtualServiceSpec,
+  namespace: string,
+  reg: Registry,
+  claimedBy: Map<string, string>,
+): { problems: Problem[]; hosts: string[] } {
+  const problems: Problem[] = [];
+  const meshBound = isMeshBound(spec);
+  const hosts: string[] = [];
+  if (meshBound) {
+    if (!spec.hosts?.length)
+      problems.push(problem('Invalid', 'spec.hosts', 'is empty: a mesh VirtualService needs a host'));
+    spec.hosts?.forEach((h, i) => {
+      const path = `spec.hosts[${i}]`;
+      const fqdn = resolveHost(h, namespace, reg.clusterDomain);
+      if (fqdn === undefined)
+        problems.push(problem('UnsupportedField', path, `is a wildcard host (${h}), which is not supported`));
+      else if (!reg.services.has(fqdn))
+        problems.push(problem('UnknownHost', path, `names ${h}: no Service ${fqdn}`));
+      else {
+        const owner = claimedBy.get(fqdn);
+        if (owner)
+          problems.push(
+            problem('Conflict', path, `${fqdn} is already configured by VirtualService ${owner}`),
+          );
+        if (!hosts.includes(fqdn)) hosts.push(fqdn);
+      }
+    });
+  }
+  // Ports the routes of this VirtualService receive traffic on (for implicit destination ports).
+  const hostPorts = hosts.flatMap(
+    (h) =>
+      reg.services
+        .get(h)
+        ?.ports.filter((p) => p.protocol === 'TCP')
+        .map((p) => p.port) ?? [],
+  );
+
+  const checkDestination = (d: Destination, path: string, listenerPorts: number[]): void => {
+    const fqdn = resolveHost(d.host, namespace, reg.clusterDomain);
+    const svc = fqdn === undefined ? undefined : reg.services.get(fqdn);
+    if (!svc || fqdn === undefined) {
+      problems.push(problem('UnknownHost', `${path}.host`, `names ${d.host}: no Service ${fqdn ?? d.host}`));
+      return;
+    }
+    if (d.port !== undefined) {
+      if (destinationPort(svc, d.port.number, 0) === undefined)
+        problems.push(
+          problem(
+            'UnknownPort',
+            `${path}.port.number`,
+            `is ${d.port.number}, not a TCP port of Service ${fqdn}`,
+          ),
+        );
+    } else {
+      const tcpPorts = svc.ports.filter((p) => p.protocol === 'TCP').length;
+      const missing = listenerPorts.find((p) => destinationPort(svc, undefined, p) === undefined);
+      const why =
+        tcpPorts === 0
+          ? 'has no TCP port'
+          : tcpPorts === 1
+            ? undefined
+            : missing !== undefined
+              ? `has several ports and none is ${missing}`
+              : listenerPorts.length === 0
+                ? 'has several ports'
+                : undefined;
+      if (why !== undefined)
+        problems.push(problem('UnknownPort', `${path}.port`, `is required: Service ${fqdn} ${why}`));
+    }
+    if (d.subset !== undefined) {
+      const dr = reg.drByHost.get(fqdn);
+      if (!dr?.spec.subsets?.some((s) => s.name === d.subset))
+        problems.push(
+          problem(
+            'UnknownSubset',
+            `${path}.subset`,
+            `names ${d.subset}, ${dr ? `not a subset of DestinationRule ${dr.namespace}/${dr.name}` : `but no DestinationRule configures ${fqdn}`}`,
+          ),
+        );
+    }
+  };
+
+  spec.http?.forEach((http, i) => {
+    const base = `spec.http[${i}]`;
+    const matchPorts = http.match?.map((m) => m.port);
+    const ports =
+      matchPorts && matchPorts.length > 0 && matchPorts.every((p) => p !== undefined)
+        ? hostPorts.filter((p) => matchPorts.includes(p))
+        : hostPorts;
+    http.route?.forEach((r, k) => checkDestination(r.destination, `${base}.route[${k}].destination`, ports));
+    if (http.mirror) checkDestination(http.mirror, `${base}.mirror`, ports);
+    http.mirrors?.forEach((m, k) =>
+      checkDestination(m.destination, `${base}.mirrors[${k}].destination`, ports),
+    );
+  });
+  spec.tcp?.forEach((tcp, i) => {
+    const matchPorts = tcp.match?.map((m) => m.port);
+    const ports =
+      matchPorts && matchPorts.length > 0 && matchPorts.every((p) => p !== undefined)
+        ? hostPorts.filter((p) => matchPorts.includes(p))
+        : hostPorts;
+    tcp.route?.forEach((r, k) =>
+      checkDestination(r.destination, `spec.tcp[${i}].route[${k}].destination`, ports),
+    );
+  });
+  return { problems, hosts: hosts.sort(compare) };
+}
+
+/**
+ * Accepts, for each object in precedence order, its current version when it has no problems, else
+ * its last good version when that still passes the reference checks, else nothing.
+ */
+function acceptObjects<T, M extends NetworkingModelBase>(
+  kind: NetworkingKind,
+  objects: readonly KubeNetworkingObject[],
+  check: (raw: unknown) => Checked<T>,
+  references: (spec: T, obj: KubeNetworkingObject) => { problems: Problem[]; model?: M },
+  previous: LastGood,
+  lastGood: Map<string, KubeNetworkingObject>,
+  problemsOut: ObjectProblems[],
+): M[] {
+  const accepted: M[] = [];
+  for (const obj of [...objects].sort(precedence)) {
+    const meta = obj.metadata;
+    if (!meta?.name || !meta.namespace) continue;
+    const key = lastGoodKey(kind, obj);
+    const evaluate = (o: KubeNetworkingObject): { problems: Problem[]; model?: M } => {
+      const checked = check(o.spec);
+      if (!checked.ok) return { problems: checked.problems };
+      return references(checked.spec, o);
+    };
+    const current = evaluate(obj);
+    if (current.problems.length === 0 && current.model) {
+      accepted.push(current.model);
+      lastGood.set(key, obj);
+      continue;
+    }
+    const prev = previous.get(key);
+    let served: M | undefined;
+    if (prev) {
+      // Still the last good version, even when the current objects make it unusable for now.
+      lastGood.set(key, prev);
+      if (prev !== obj) {
+        const r = evaluate(prev);
+        if (r.problems.length === 0 && r.model) served = r.model;
+      }
+    }
+    if (served) accepted.push(served);
+    problemsOut.push({
+      kind,
+      namespace: meta.namespace,
+      name: meta.name,
+      generation: meta.generation ?? 0,
+      problems: current.problems,
+      ...(served ? { servedGeneration: served.generation } : {}),
+    });
+  }
+  return accepted;
+}
+
+const base = (o: KubeNetworkingObject): NetworkingModelBase => ({
+  namespace: o.metadata?.namespace ?? '',
+  name: o.metadata?.name ?? '',
+  generation: o.metadata?.generation ?? 0,
+  creationTimestamp: timestampText(o.metadata?.creationTimestamp),
+});
+
+/**
+ * Builds the mesh model. Pure: same inputs (in any order) and options, same result. Reference
+ * checks of VirtualServices see the DestinationRules accepted in this build.
+ */
+export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): BuildResult {
+  const clusterDomain = options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+  const previous = options.lastGood ?? new Map<string, KubeNetworkingObject>();
+  const services = buildServices(inputs, clusterDomain);
+  const reg: Registry = {
+    clusterDomain,
+    services: new Map(services.map((s) => [s.hostname, s])),
+    drByHost: new Map(),
+  };
+  const lastGood = new Map<string, KubeNetworkingObject>();
+  const problems: ObjectProblems[] = [];
+
+  const drClaims = new Map<string, string>();
+  const destinationRules = acceptObjects<DestinationRuleSpec, DestinationRuleModel>(
+    'DestinationRule',
+    inputs.destinationRules,
+    checkDestinationRuleSpec,
+    (spec, o) => {
+      const r = destinationRuleReferences(spec, o.metadata?.namespace ?? '', reg, drClaims);
+      if (r.problems.length) return { problems: r.problems };
+      drClaims.set(r.host, objectKey(o.metadata));
+      const model: DestinationRuleModel = { ...base(o), spec, host: r.host };
+      reg.drByHost.set(r.host, model);
+      return { problems: [], model };
+    },
+    previous,
+    lastGood,
+    problems,
+  );
+
+  const vsClaims = new Map<string, string>();
+  const virtualServices = acceptObjects<VirtualServiceSpec, VirtualServiceModel>(
+    'VirtualService',
+    inputs.virtualServices,
+    checkVirtualServiceSpec,
+    (spec, o) => {
+      const r = virtualServiceReferences(spec, o.metadata?.namespace ?? '', reg, vsClaims);
+      if (r.problems.length) return { problems: r.problems };
+      for (const h of r.hosts) vsClaims.set(h, objectKey(o.metadata));
+      return { problems: [], model: { ...base(o), spec, meshBound: isMeshBound(spec), hosts: r.hosts } };
+    },
+    previous,
+    lastGood,
+    problems,
+  );
+
+  problems.sort(
+    (a, b) => compare(a.kind, b.kind) || compare(a.namespace, b.namespace) || compare(a.name, b.name),
+  );
+  return {
+    model: { clusterDomain, services, virtualServices, destinationRules },
+    problems,
+    lastGood,
+  };
+}

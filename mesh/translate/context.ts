@@ -1,0 +1,34 @@
+// What every translation step reads: the model indexed by host, the client kind, and the notes
+// collected along the way (settings a client kind cannot honour and what was sent instead).
+import type { DestinationRuleModel, MeshModel, ServiceModel, VirtualServiceModel } from '../model.js';
+
+/** Envoy as a sidecar, or a proxyless gRPC client (@grpc/grpc-js-xds and friends). */
+export type ClientKind = 'sidecar' | 'proxyless';
+
+export interface TranslateContext {
+  kind: ClientKind;
+  clusterDomain: string;
+  services: ReadonlyMap<string, ServiceModel>;
+  destinationRules: ReadonlyMap<string, DestinationRuleModel>;
+  /** The mesh-bound VirtualService of each Service FQDN. */
+  virtualServices: ReadonlyMap<string, VirtualServiceModel>;
+  /** Human-readable notes; a set, so repeated causes are reported once. */
+  notes: Set<string>;
+}
+
+export function makeContext(model: MeshModel, kind: ClientKind): TranslateContext {
+  const virtualServices = new Map<string, VirtualServiceModel>();
+  for (const vs of model.virtualServices) {
+    if (!vs.meshBound) continue;
+    // The model gives each host to one VirtualService; the first in precedence order wins regardless.
+    for (const h of vs.hosts) if (!virtualServices.has(h)) virtualServices.set(h, vs);
+  }
+  return {
+    kind,
+    clusterDomain: model.clusterDomain,
+    services: new Map(model.services.map((s) => [s.hostname, s])),
+    destinationRules: new Map(model.destinationRules.map((d) => [d.host, d])),
+    virtualServices,
+    notes: new Set(),
+  };
+}

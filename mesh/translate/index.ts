@@ -1,0 +1,50 @@
+// translate(model, clientKind): the mesh model as Envoy v3 resources for one client kind. Pure and
+// deterministic: equal models give byte-identical resources (every collection is sorted).
+import type { MeshModel } from '../model.js';
+import { buildCluster, buildLoadAssignment, clusterTargets, usesEds } from './clusters.js';
+import type { ClientKind } from './context.js';
+import { makeContext } from './context.js';
+import { proxylessListeners, sidecarListeners, sortMap } from './listeners.js';
+import type { ProtoObject } from './proto.js';
+import { prune } from './proto.js';
+
+export type { ClientKind } from './context.js';
+export type { ProtoObject, ProtoValue } from './proto.js';
+export { TYPE_URLS } from './proto.js';
+
+/**
+ * Resources by name, each map sorted by name. `routes` is empty for proxyless clients (their route
+ * configs are inline in the listeners). `notes` says, sorted, where a setting could not be honoured
+ * for this client kind and what was sent instead.
+ */
+export interface EnvoyResources {
+  listeners: ReadonlyMap<string, ProtoObject>;
+  routes: ReadonlyMap<string, ProtoObject>;
+  clusters: ReadonlyMap<string, ProtoObject>;
+  endpoints: ReadonlyMap<string, ProtoObject>;
+  notes: string[];
+}
+
+const pruned = (m: Map<string, ProtoObject>): Map<string, ProtoObject> =>
+  sortMap(new Map([...m.entries()].map(([k, v]) => [k, prune(v)])));
+
+export function translate(model: MeshModel, kind: ClientKind): EnvoyResources {
+  const ctx = makeContext(model, kind);
+  const clusters = new Map<string, ProtoObject>();
+  const endpoints = new Map<string, ProtoObject>();
+  for (const t of clusterTargets(ctx)) {
+    clusters.set(t.name, buildCluster(ctx, t));
+    if (usesEds(ctx, t)) endpoints.set(t.name, buildLoadAssignment(t));
+  }
+  let listeners: Map<string, ProtoObject>;
+  let routes = new Map<string, ProtoObject>();
+  if (kind === 'sidecar') ({ listeners, routes } = sidecarListeners(ctx));
+  else listeners = proxylessListeners(ctx);
+  return {
+    listeners: pruned(listeners),
+    routes: pruned(routes),
+    clusters: pruned(clusters),
+    endpoints: pruned(endpoints),
+    notes: [...ctx.notes].sort(),
+  };
+}

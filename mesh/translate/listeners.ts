@@ -1,0 +1,174 @@
+// Listeners (and, for sidecars, their RDS route configurations): per-port outbound listeners for
+// Envoy sidecars; API listeners `<host>:<port>` with an inline route config for proxyless gRPC.
+import { createHash } from 'node:crypto';
+import type { ServiceModel, ServicePortModel } from '../model.js';
+import type { TranslateContext } from './context.js';
+import { isHttp, portProtocol } from './policy.js';
+import type { ProtoObject } from './proto.js';
+import { ADS_CONFIG_SOURCE, any, EXT, FILTER, prune } from './proto.js';
+import { httpRoutes, tcpProxy } from './routes.js';
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * HTTP filters in order: fault (per-route configs switch it on), CORS (sidecars only: gRPC clients
+ * NACK filters they do not know), router last.
+ */
+function httpFilters(ctx: TranslateContext): ProtoObject[] {
+  return [
+    { name: FILTER.fault, typed_config: any(EXT.fault) },
+    ...(ctx.kind === 'sidecar' ? [{ name: FILTER.cors, typed_config: any(EXT.cors) }] : []),
+    { name: FILTER.router, typed_config: any(EXT.router) },
+  ];
+}
+
+const virtualHostName = (service: ServiceModel, port: ServicePortModel): string =>
+  `${service.hostname}:${port.port}`;
+
+/** Host names a sidecar's callers may use for a Service (before de-duplication across Services). */
+function sidecarDomains(service: ServiceModel, port: ServicePortModel): string[] {
+  const { name, namespace } = service;
+  const hosts = [service.hostname, `${name}.${namespace}.svc`, `${name}.${namespace}`, name];
+  if (service.clusterIP)
+    hosts.push(service.clusterIP.includes(':') ? `[${service.clusterIP}]` : service.clusterIP);
+  return hosts.flatMap((h) => [h, `${h}:${port.port}`]);
+}
+
+export interface SidecarListeners {
+  listeners: Map<string, ProtoObject>;
+  routes: Map<string, ProtoObject>;
+}
+
+/**
+ * Sidecar outbound listeners. HTTP ports: one listener `0.0.0.0_<port>` per port number, routes
+ * over RDS in route configuration `<port>` with one virtual host per Service (`<fqdn>:<port>`).
+ * A domain two Services would share (a short name used in two namespaces) is left out of both:
+ * Envoy refuses duplicate domains, and which one was meant depends on the caller's namespace.
+ * TCP ports: one listener `<clusterIP>_<port>` per Service with tcp_proxy; left out for headless
+ * Services and for port numbers an HTTP listener already binds on 0.0.0.0.
+ */
+export function sidecarListeners(ctx: TranslateContext): SidecarListeners {
+  const httpByPort = new Map<number, Array<{ service: ServiceModel; port: ServicePortModel }>>();
+  const tcp: Array<{ service: ServiceModel; port: ServicePortModel }> = [];
+  for (const service of ctx.services.values())
+    for (const port of service.ports) {
+      const protocol = portProtocol(port);
+      if (isHttp(protocol))
+        httpByPort.set(port.port, [...(httpByPort.get(port.port) ?? []), { service, port }]);
+      else if (protocol === 'tcp') tcp.push({ service, port });
+    }
+
+  const listeners = new Map<string, ProtoObject>();
+  const routes = new Map<string, ProtoObject>();
+  for (const [portNumber, entries] of [...httpByPort.entries()].sort(([a], [b]) => a - b)) {
+    const routeName = String(portNumber);
+    const counts = new Map<string, number>();
+    const domains = entries.map(({ service, port }) => sidecarDomains(service, port));
+    for (const ds of domains) for (const d of new Set(ds)) counts.set(d, (counts.get(d) ?? 0) + 1);
+    const virtualHosts = entries
+      .map(({ service, port }, i) => {
+        const all = [...new Set(domains[i] ?? [])];
+        const unique = all.filter((d) => counts.get(d) === 1);
+        for (const d of all)
+          if (counts.get(d) !== 1)
+            ctx.notes.add(`route ${routeName}: domain ${d} is shared by several Services; left out`);
+        return {
+          name: virtualHostName(service, port),
+          domains: unique,
+          routes: httpRoutes(ctx, service, port),
+        };
+      })
+      .sort((a, b) => compare(a.name, b.name));
+    routes.set(routeName, { name: routeName, virtual_hosts: virtualHosts });
+    const name = `0.0.0.0_${portNumber}`;
+    listeners.set(name, {
+      name,
+      address: { socket_address: { address: '0.0.0.0', port_value: portNumber } },
+      traffic_direction: 'OUTBOUND',
+      filter_chains: [
+        {
+          filters: [
+            {
+              name: FILTER.httpConnectionManager,
+              typed_config: any(EXT.httpConnectionManager, {
+                stat_prefix: `outbound_${name}`,
+                rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: routeName },
+                http_filters: httpFilters(ctx),
+              }),
+            },
+          ],
+        },
+      ],
+    });
+  }
+  for (const { service, port } of tcp) {
+    if (!service.clusterIP) {
+      ctx.notes.add(`${virtualHostName(service, port)}: headless Service, no TCP listener`);
+      continue;
+    }
+    if (httpByPort.has(port.port)) {
+      ctx.notes.add(
+        `${virtualHostName(service, port)}: port ${port.port} is an HTTP listener's; no TCP listener`,
+      );
+      continue;
+    }
+    const name = `${service.clusterIP}_${port.port}`;
+    listeners.set(name, {
+      name,
+      address: { socket_address: { address: service.clusterIP, port_value: port.port } },
+      traffic_direction: 'OUTBOUND',
+      filter_chains: [{ filters: [{ name: FILTER.tcpProxy, typed_config: tcpProxy(ctx, service, port) }] }],
+    });
+  }
+  return { listeners: sortMap(listeners), routes: sortMap(routes) };
+}
+
+/**
+ * Names a proxyless client can dial for a Service port (`xds:///<name>`): `<fqdn>:<port>`,
+ * `<name>.<ns>.svc:<port>` and `<name>.<ns>:<port>`. The bare `<name>:<port>` is not served: which
+ * Service it means depends on the client's namespace.
+ */
+export function proxylessListenerNames(service: ServiceModel, port: ServicePortModel): string[] {
+  const { name, namespace } = service;
+  return [service.hostname, `${name}.${namespace}.svc`, `${name}.${namespace}`].map(
+    (h) => `${h}:${port.port}`,
+  );
+}
+
+/**
+ * Proxyless API listeners, one per dialable name of every Service port. The route config is inline
+ * (gRPC applies a listener change only when its route config changes); its single virtual host
+ * matches any authority, since the listener already names the Service. The inline config's name is
+ * `<listener>/<content hash>`: gRPC compares a resource with its cached one field by field over the
+ * old value only, so a change that merely adds (a map entry, trailing bytes) can look like no
+ * change; a name that changes with the content always differs.
+ */
+export function proxylessListeners(ctx: TranslateContext): Map<string, ProtoObject> {
+  const listeners = new Map<string, ProtoObject>();
+  for (const service of ctx.services.values())
+    for (const port of service.ports) {
+      if (portProtocol(port) === 'unsupported') continue;
+      const vhostName = virtualHostName(service, port);
+      const virtualHosts = [{ name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) }];
+      const hash = createHash('sha256')
+        .update(JSON.stringify(prune(virtualHosts)))
+        .digest('hex')
+        .slice(0, 16);
+      for (const name of proxylessListenerNames(service, port))
+        listeners.set(name, {
+          name,
+          api_listener: {
+            api_listener: any(EXT.httpConnectionManager, {
+              stat_prefix: name,
+              route_config: { name: `${name}/${hash}`, virtual_hosts: virtualHosts },
+              http_filters: httpFilters(ctx),
+            }),
+          },
+        });
+    }
+  return sortMap(listeners);
+}
+
+export function sortMap<V>(m: Map<string, V>): Map<string, V> {
+  return new Map([...m.entries()].sort(([a], [b]) => compare(a, b)));
+}
