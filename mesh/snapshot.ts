@@ -1,0 +1,215 @@
+// Snapshot: one client kind's translated resources, each encoded once as google.protobuf.Any bytes and
+// versioned by content hash, plus the consistency check run before a snapshot may be published.
+import { createHash } from 'node:crypto';
+import protobuf from 'protobufjs';
+import { encodeResource, loadEnvoyProtos } from './protos.js';
+import type { EnvoyResources, ProtoObject, ProtoValue } from './translate/index.js';
+import { TYPE_URLS } from './translate/index.js';
+
+export type TypeUrl = (typeof TYPE_URLS)[keyof typeof TYPE_URLS];
+
+/** The order of a push (SPEC §4.4): clusters → endpoints → listeners → routes. */
+export const PUSH_ORDER: readonly TypeUrl[] = [
+  TYPE_URLS.cluster,
+  TYPE_URLS.endpoint,
+  TYPE_URLS.listener,
+  TYPE_URLS.route,
+];
+
+/** Names one resource refers to, collected when it is encoded (the consistency check reads only these). */
+export interface ResourceRefs {
+  /** RouteConfiguration names fetched over RDS. */
+  routes: readonly string[];
+  /** Cluster names used by routes, weighted clusters, mirrors and tcp_proxy. */
+  clusters: readonly string[];
+  /** For an EDS cluster: the ClusterLoadAssignment it waits for (service_name, else its name). */
+  eds?: string;
+}
+
+/** One resource, encoded once: `any` is the whole google.protobuf.Any message, shared by every stream. */
+export interface EncodedResource {
+  name: string;
+  /** Content hash of `any` (16 hex digits). */
+  version: string;
+  any: Uint8Array;
+  refs: ResourceRefs;
+}
+
+export interface TypeSnapshot {
+  typeUrl: TypeUrl;
+  /** Content hash over the (sorted) names and versions of the resources; '' is never produced. */
+  version: string;
+  /** Sorted by name. */
+  resources: ReadonlyMap<string, EncodedResource>;
+}
+
+export interface Snapshot {
+  /** Hash over the four type versions. */
+  version: string;
+  /** Every type of PUSH_ORDER is present (possibly with no resources). */
+  types: ReadonlyMap<TypeUrl, TypeSnapshot>;
+  /** Translation notes, carried for debug output. */
+  notes: readonly string[];
+}
+
+const hash = (data: string | Uint8Array): string =>
+  createHash('sha256').update(data).digest('hex').slice(0, 16);
+
+let sharedRoot: protobuf.Root | undefined;
+/** The Envoy protos, loaded on first use (~0.2 s) and kept for the process. */
+export function envoyRoot(): protobuf.Root {
+  sharedRoot ??= loadEnvoyProtos();
+  return sharedRoot;
+}
+
+/** google.protobuf.Any {type_url = 1, value = 2} around already encoded message bytes. */
+export function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
+  return protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(value).finish();
+}
+
+// ------------------------------------------------------------------------------------ references
+
+const isObject = (v: ProtoValue | undefined): v is ProtoObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const objects = (v: ProtoValue | undefined): ProtoObject[] =>
+  Array.isArray(v) ? (v as readonly ProtoValue[]).filter(isObject) : [];
+const str = (v: ProtoValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Clusters a RouteAction (or TcpProxy) sends to: `cluster`, weighted clusters, mirrors. */
+function actionClusters(action: ProtoObject, out: string[]): void {
+  const single = str(action['cluster']);
+  if (single) out.push(single);
+  const weighted = action['weighted_clusters'];
+  if (isObject(weighted))
+    for (const c of objects(weighted['clusters'])) {
+      const n = str(c['name']);
+      if (n) out.push(n);
+    }
+  for (const m of objects(action['request_mirror_policies'])) {
+    const n = str(m['cluster']);
+    if (n) out.push(n);
+  }
+}
+
+function routeConfigClusters(rc: ProtoObject, out: string[]): void {
+  for (const vh of objects(rc['virtual_hosts']))
+    for (const r of objects(vh['routes'])) {
+      const action = r['route'];
+      if (isObject(action)) actionClusters(action, out);
+    }
+}
+
+/** References of a network filter's typed_config (HttpConnectionManager or TcpProxy), by its `@type`. */
+function filterRefs(cfg: ProtoObject, routes: string[], clusters: string[]): void {
+  const type = str(cfg['@type']) ?? '';
+  if (type.endsWith('.HttpConnectionManager')) {
+    const rds = cfg['rds'];
+    if (isObject(rds)) {
+      const n = str(rds['route_config_name']);
+      if (n) routes.push(n);
+    }
+    const inline = cfg['route_config'];
+    if (isObject(inline)) routeConfigClusters(inline, clusters);
+  } else if (type.endsWith('.TcpProxy')) actionClusters(cfg, clusters);
+}
+
+function refsOf(typeUrl: TypeUrl, r: ProtoObject, name: string): ResourceRefs {
+  const routes: string[] = [];
+  const clusters: string[] = [];
+  if (typeUrl === TYPE_URLS.listener) {
+    const api = r['api_listener'];
+    if (isObject(api) && isObject(api['api_listener'])) filterRefs(api['api_listener'], routes, clusters);
+    for (const chain of [
+      ...objects(r['filter_chains']),
+      ...(isObject(r['default_filter_chain']) ? [r['default_filter_chain']] : []),
+    ])
+      for (const f of objects(chain['filters'])) {
+        const cfg = f['typed_config'];
+        if (isObject(cfg)) filterRefs(cfg, routes, clusters);
+      }
+  } else if (typeUrl === TYPE_URLS.route) routeConfigClusters(r, clusters);
+  else if (typeUrl === TYPE_URLS.cluster) {
+    const type = str(r['type']);
+    const eds = r['eds_cluster_config'];
+    if (type === 'EDS' || (type === undefined && isObject(eds)))
+      return { routes, clusters, eds: (isObject(eds) ? str(eds['service_name']) : undefined) || name };
+  }
+  return { routes: [...new Set(routes)].sort(), clusters: [...new Set(clusters)].sort() };
+}
+
+// ------------------------------------------------------------------------------------ snapshot
+
+function encodeType(
+  root: protobuf.Root,
+  typeUrl: TypeUrl,
+  resources: ReadonlyMap<string, ProtoObject>,
+): TypeSnapshot {
+  const out = new Map<string, EncodedResource>();
+  for (const name of [...resources.keys()].sort()) {
+    const r = resources.get(name);
+    if (r === undefined) continue;
+    const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
+    out.set(name, { name, version: hash(any), any, refs: refsOf(typeUrl, r, name) });
+  }
+  const version = hash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
+  return { typeUrl, version, resources: out };
+}
+
+/**
+ * Encodes each translated resource once. Versions are content hashes, so equal input gives equal
+ * versions. An EDS cluster without a ClusterLoadAssignment gets an empty one (no endpoints): a
+ * client then fails its calls fast instead of waiting for EDS forever.
+ */
+export function makeSnapshot(translated: EnvoyResources, root: protobuf.Root = envoyRoot()): Snapshot {
+  const endpoints = new Map(translated.endpoints);
+  const clusters = encodeType(root, TYPE_URLS.cluster, translated.clusters);
+  for (const c of clusters.resources.values())
+    if (c.refs.eds !== undefined && !endpoints.has(c.refs.eds))
+      endpoints.set(c.refs.eds, { cluster_name: c.refs.eds, endpoints: [] });
+  const types = new Map<TypeUrl, TypeSnapshot>([
+    [TYPE_URLS.cluster, clusters],
+    [TYPE_URLS.endpoint, encodeType(root, TYPE_URLS.endpoint, endpoints)],
+    [TYPE_URLS.listener, encodeType(root, TYPE_URLS.listener, translated.listeners)],
+    [TYPE_URLS.route, encodeType(root, TYPE_URLS.route, translated.routes)],
+  ]);
+  const version = hash(PUSH_ORDER.map((t) => types.get(t)?.version ?? '').join('/'));
+  return { version, types, notes: [...translated.notes] };
+}
+
+/** An empty snapshot (every type present, no resources): a node group that is served nothing. */
+export const emptySnapshot = (): Snapshot =>
+  makeSnapshot({
+    listeners: new Map(),
+    routes: new Map(),
+    clusters: new Map(),
+    endpoints: new Map(),
+    notes: [],
+  });
+
+/**
+ * Problems that make a snapshot unservable, sorted; empty when it is consistent: a route named by
+ * a listener's RDS, a cluster named by a route, weighted cluster, mirror or tcp_proxy, or a
+ * ClusterLoadAssignment an EDS cluster waits for, that the snapshot does not hold; a missing type.
+ */
+export function checkConsistency(snapshot: Snapshot): string[] {
+  const problems: string[] = [];
+  const names = (t: TypeUrl): ReadonlySet<string> => new Set(snapshot.types.get(t)?.resources.keys() ?? []);
+  for (const t of PUSH_ORDER) if (!snapshot.types.has(t)) problems.push(`type ${t} is missing`);
+  const routes = names(TYPE_URLS.route);
+  const clusters = names(TYPE_URLS.cluster);
+  const endpoints = names(TYPE_URLS.endpoint);
+  const check = (t: TypeUrl, what: string): void => {
+    for (const r of snapshot.types.get(t)?.resources.values() ?? []) {
+      for (const n of r.refs.routes)
+        if (!routes.has(n)) problems.push(`${what} ${r.name}: route configuration ${n} does not exist`);
+      for (const n of r.refs.clusters)
+        if (!clusters.has(n)) problems.push(`${what} ${r.name}: cluster ${n} does not exist`);
+      if (r.refs.eds !== undefined && !endpoints.has(r.refs.eds))
+        problems.push(`${what} ${r.name}: ClusterLoadAssignment ${r.refs.eds} does not exist`);
+    }
+  };
+  check(TYPE_URLS.listener, 'listener');
+  check(TYPE_URLS.route, 'route configuration');
+  check(TYPE_URLS.cluster, 'cluster');
+  return problems.sort();
+}

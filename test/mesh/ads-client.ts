@@ -1,0 +1,147 @@
+// Test helper: a raw state-of-the-world ADS client (grpc-js bidi stream on the proto-loader ads.proto)
+// that queues every DiscoveryResponse, decoding resource names, so tests drive the protocol by hand.
+import * as grpc from '@grpc/grpc-js';
+import type { ServiceDefinition } from '@grpc/proto-loader';
+import { envoyRoot } from '../../mesh/snapshot.js';
+import { typeOfUrl } from '../../mesh/protos.js';
+import { TYPE_URLS } from '../../mesh/translate/index.js';
+
+export interface RawResponse {
+  version_info: string;
+  type_url: string;
+  nonce: string;
+  /** Names of the resources (Listener/Cluster/RouteConfiguration name, ClusterLoadAssignment cluster_name). */
+  names: string[];
+  /** The Any bytes of each resource's value, by name. */
+  values: Map<string, Buffer>;
+}
+
+export interface RawRequest {
+  type_url: string;
+  resource_names?: string[];
+  version_info?: string;
+  response_nonce?: string;
+  error_detail?: { code: number; message: string };
+  node?: object;
+}
+
+/** A Struct in proto-loader object form (protobufjs's built-in struct.proto: camelCase) from strings and string maps. */
+export function struct(fields: Record<string, string | Record<string, string>>): object {
+  return {
+    fields: Object.fromEntries(
+      Object.entries(fields).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? { stringValue: v } : { structValue: struct(v) },
+      ]),
+    ),
+  };
+}
+
+function decodeResponse(obj: object): RawResponse {
+  const o = obj as {
+    version_info: string;
+    type_url: string;
+    nonce: string;
+    resources: Array<{ type_url: string; value: Buffer }>;
+  };
+  const names: string[] = [];
+  const values = new Map<string, Buffer>();
+  for (const r of o.resources) {
+    const msg = typeOfUrl(envoyRoot(), r.type_url).decode(r.value) as unknown as Record<string, unknown>;
+    const name = String(r.type_url === TYPE_URLS.endpoint ? msg['cluster_name'] : msg['name']);
+    names.push(name);
+    values.set(name, r.value);
+  }
+  return { version_info: o.version_info, type_url: o.type_url, nonce: o.nonce, names, values };
+}
+
+export class RawAdsClient {
+  private readonly client: grpc.Client;
+  private readonly call: grpc.ClientDuplexStream<RawRequest, RawResponse>;
+  private readonly queue: RawResponse[] = [];
+  private waiter: (() => void) | undefined;
+  /** The status the stream ended with, once it ended. */
+  status: grpc.StatusObject | undefined;
+  first = true;
+
+  constructor(
+    port: number,
+    service: ServiceDefinition,
+    private readonly node: object,
+  ) {
+    const method = service['StreamAggregatedResources'];
+    if (!method) throw new Error('no StreamAggregatedResources');
+    this.client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    this.call = this.client.makeBidiStreamRequest(
+      method.path,
+      (r: RawRequest) => method.requestSerialize(r),
+      (b: Buffer) => decodeResponse(method.responseDeserialize(b)),
+    );
+    this.call.on('data', (r: RawResponse) => {
+      this.queue.push(r);
+      this.waiter?.();
+    });
+    this.call.on('status', (s: grpc.StatusObject) => {
+      this.status = s;
+      this.waiter?.();
+    });
+    this.call.on('error', () => undefined);
+  }
+
+  /** Sends a request; the first one carries the node. */
+  send(req: RawRequest): void {
+    this.call.write(this.first ? { node: this.node, ...req } : req);
+    this.first = false;
+  }
+
+  /** The next response, or an error after `timeoutMs`. */
+  async next(timeoutMs = 3000): Promise<RawResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = this.queue.shift();
+      if (r) return r;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.status)
+        throw new Error(
+          `no response within ${timeoutMs} ms${this.status ? `: stream ended ${this.status.code} ${this.status.details}` : ''}`,
+        );
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  /** Resolves with the responses that arrived within `ms` (to assert that none did). */
+  async drain(ms = 150): Promise<RawResponse[]> {
+    await new Promise((r) => setTimeout(r, ms));
+    return this.queue.splice(0);
+  }
+
+  /** Sends the ACK of a response with the same names. */
+  ack(r: RawResponse, names: string[] = []): void {
+    this.send({
+      type_url: r.type_url,
+      version_info: r.version_info,
+      response_nonce: r.nonce,
+      resource_names: names,
+    });
+  }
+
+  /** Resolves when the stream has ended with a status. */
+  async ended(timeoutMs = 3000): Promise<grpc.StatusObject> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.status && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    if (!this.status) throw new Error('stream did not end');
+    return this.status;
+  }
+
+  close(): void {
+    this.call.cancel();
+    this.client.close();
+  }
+}
