@@ -10,70 +10,10 @@ import { flaggerCrds } from '../../crds/schema/flagger.js';
 import type { SandboxServer } from '../../sandbox/apiserver/server.js';
 import { startSandboxServer } from '../../sandbox/apiserver/server.js';
 import type { JsonObject } from '../../sandbox/apiserver/types.js';
+import { PODINFO_CANARY_YAML } from '../fixtures/podinfo-canary.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const crdDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../crds');
-
-/** Flagger's podinfo canary (docs, Istio tutorial), field values copied as facts. */
-const PODINFO_CANARY_YAML = `
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: podinfo
-  namespace: test
-spec:
-  provider: istio
-  targetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: podinfo
-  progressDeadlineSeconds: 60
-  autoscalerRef:
-    apiVersion: autoscaling/v2
-    kind: HorizontalPodAutoscaler
-    name: podinfo
-  service:
-    port: 9898
-    targetPort: 9898
-    gateways:
-      - istio-ingressgateway.istio-system.svc.cluster.local
-    hosts:
-      - app.example.com
-    trafficPolicy:
-      tls:
-        mode: DISABLE
-    retries:
-      attempts: 3
-      perTryTimeout: 1s
-      retryOn: "gateway-error,connect-failure,refused-stream"
-  analysis:
-    interval: 1m
-    threshold: 5
-    maxWeight: 50
-    stepWeight: 10
-    metrics:
-      - name: request-success-rate
-        thresholdRange:
-          min: 99
-        interval: 1m
-      - name: request-duration
-        thresholdRange:
-          max: 500
-        interval: 30s
-    webhooks:
-      - name: acceptance-test
-        type: pre-rollout
-        url: http://flagger-loadtester.test/
-        timeout: 30s
-        metadata:
-          type: bash
-          cmd: "curl -sd 'test' http://podinfo-canary:9898/token | grep token"
-      - name: load-test
-        url: http://flagger-loadtester.test/
-        timeout: 5s
-        metadata:
-          cmd: "hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/"
-`;
 
 const canaries = '/apis/flagger.app/v1beta1/namespaces/test/canaries';
 const TABLE = 'application/json;as=Table;g=meta.k8s.io;v=v1';
@@ -93,7 +33,12 @@ describe('flagger.app CRDs on the sandbox API server', () => {
     });
     return { status: res.status, json: (await res.json()) as JsonObject };
   };
-  const podinfo = (): JsonObject => YAML.parse(PODINFO_CANARY_YAML) as JsonObject;
+  /** The podinfo manifest for an Istio cluster: Flagger's example with `provider: istio` set. */
+  const podinfo = (): JsonObject => {
+    const canary = YAML.parse(PODINFO_CANARY_YAML) as JsonObject;
+    (canary.spec as JsonObject).provider = 'istio';
+    return canary;
+  };
   const causes = (json: JsonObject): string[] =>
     (((json.details as JsonObject | undefined)?.causes as JsonObject[] | undefined) ?? [])
       .map((c) => (typeof c.field === 'string' ? c.field : JSON.stringify(c.field)))

@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { AlertProvider, MetricTemplate } from '../../crds/schema/flagger.js';
 import type { CanaryLookups } from '../../operator/validate.js';
+import { PODINFO_CANARY_YAML } from '../fixtures/podinfo-canary.js';
 import {
   admitCanary,
   formatProblem,
@@ -11,66 +12,6 @@ import {
   strategyOf,
   validateCanary,
 } from '../../operator/validate.js';
-
-/** Flagger's podinfo canary (docs, Istio tutorial), field values copied as facts. */
-const PODINFO_CANARY_YAML = `
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: podinfo
-  namespace: test
-spec:
-  targetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: podinfo
-  progressDeadlineSeconds: 60
-  autoscalerRef:
-    apiVersion: autoscaling/v2
-    kind: HorizontalPodAutoscaler
-    name: podinfo
-  service:
-    port: 9898
-    targetPort: 9898
-    gateways:
-      - istio-ingressgateway.istio-system.svc.cluster.local
-    hosts:
-      - app.example.com
-    trafficPolicy:
-      tls:
-        mode: DISABLE
-    retries:
-      attempts: 3
-      perTryTimeout: 1s
-      retryOn: "gateway-error,connect-failure,refused-stream"
-  analysis:
-    interval: 1m
-    threshold: 5
-    maxWeight: 50
-    stepWeight: 10
-    metrics:
-      - name: request-success-rate
-        thresholdRange:
-          min: 99
-        interval: 1m
-      - name: request-duration
-        thresholdRange:
-          max: 500
-        interval: 30s
-    webhooks:
-      - name: acceptance-test
-        type: pre-rollout
-        url: http://flagger-loadtester.test/
-        timeout: 30s
-        metadata:
-          type: bash
-          cmd: "curl -sd 'test' http://podinfo-canary:9898/token | grep token"
-      - name: load-test
-        url: http://flagger-loadtester.test/
-        timeout: 5s
-        metadata:
-          cmd: "hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/"
-`;
 
 type Obj = Record<string, unknown>;
 const podinfo = (): Obj => YAML.parse(PODINFO_CANARY_YAML) as Obj;
