@@ -7,7 +7,8 @@ import { checkConsistency } from './snapshot.js';
 export type NodeGroup = 'sidecar' | 'gateway' | 'proxyless';
 export const NODE_GROUPS: readonly NodeGroup[] = ['sidecar', 'gateway', 'proxyless'];
 
-export type PublishResult = { ok: true; changed: NodeGroup[] } | { ok: false; message: string };
+/** `seq` numbers successful publishes (1, 2, …): convergence is tracked against it (mesh/convergence.ts). */
+export type PublishResult = { ok: true; changed: NodeGroup[]; seq: number } | { ok: false; message: string };
 
 /** Called after a publish with the groups whose snapshot version changed (never empty). */
 export type CacheListener = (changed: readonly NodeGroup[]) => void;
@@ -16,6 +17,7 @@ export class SnapshotCache {
   private readonly snapshots = new Map<NodeGroup, Snapshot>();
   private readonly listeners = new Set<CacheListener>();
   private isSynced = false;
+  private publishSeq = 0;
 
   /**
    * False until the first successful publish: until then nothing is served (a restarted control
@@ -23,6 +25,14 @@ export class SnapshotCache {
    */
   get synced(): boolean {
     return this.isSynced;
+  }
+
+  /**
+   * The number of the last successful publish (0 before the first). A stream that has ACKed everything it
+   * was sent after seeing the snapshots of publish N is up to date with every change up to N.
+   */
+  get seq(): number {
+    return this.publishSeq;
   }
 
   /** The group's current snapshot; undefined before the first publish or when it was never given one. */
@@ -51,8 +61,9 @@ export class SnapshotCache {
       this.snapshots.set(g, s);
     }
     this.isSynced = true;
+    this.publishSeq++;
     if (changed.length > 0) for (const l of [...this.listeners]) l(changed);
-    return { ok: true, changed };
+    return { ok: true, changed, seq: this.publishSeq };
   }
 
   /** Returns the unsubscribe function. */

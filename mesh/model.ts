@@ -236,7 +236,7 @@ const createdMs = (o: KubeNetworkingObject): number => {
 const precedence = (a: KubeNetworkingObject, b: KubeNetworkingObject): number =>
   createdMs(a) - createdMs(b) || compare(objectKey(a.metadata), objectKey(b.metadata));
 
-const lastGoodKey = (kind: NetworkingKind, obj: KubeNetworkingObject): string =>
+export const lastGoodKey = (kind: NetworkingKind, obj: KubeNetworkingObject): string =>
   `${kind}/${objectKey(obj.metadata)}`;
 
 const isMeshBound = (spec: VirtualServiceSpec): boolean =>

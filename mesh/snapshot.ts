@@ -139,17 +139,49 @@ function refsOf(typeUrl: TypeUrl, r: ProtoObject, name: string): ResourceRefs {
 
 // ------------------------------------------------------------------------------------ snapshot
 
+/**
+ * Encoded resources of the previous snapshot(s), keyed by type, name and translated content, so that a
+ * rebuild re-encodes only what changed: each resource version is encoded once, whatever the number of
+ * rebuilds. Generational: what a build does not use is dropped at the next `rotate()`.
+ */
+export class EncodeMemo {
+  private previous = new Map<string, EncodedResource>();
+  private current = new Map<string, EncodedResource>();
+  /** Resources encoded since construction (for benchmarks and tests). */
+  encodes = 0;
+
+  lookup(key: string, make: () => EncodedResource): EncodedResource {
+    let r = this.current.get(key) ?? this.previous.get(key);
+    if (r === undefined) {
+      r = make();
+      this.encodes++;
+    }
+    this.current.set(key, r);
+    return r;
+  }
+
+  /** Call after each build: forgets what that build did not use. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
 function encodeType(
   root: protobuf.Root,
   typeUrl: TypeUrl,
   resources: ReadonlyMap<string, ProtoObject>,
+  memo: EncodeMemo | undefined,
 ): TypeSnapshot {
   const out = new Map<string, EncodedResource>();
   for (const name of [...resources.keys()].sort()) {
     const r = resources.get(name);
     if (r === undefined) continue;
-    const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
-    out.set(name, { name, version: hash(any), any, refs: refsOf(typeUrl, r, name) });
+    const make = (): EncodedResource => {
+      const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
+      return { name, version: hash(any), any, refs: refsOf(typeUrl, r, name) };
+    };
+    out.set(name, memo ? memo.lookup(`${typeUrl}\u0000${name}\u0000${JSON.stringify(r)}`, make) : make());
   }
   const version = hash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
   return { typeUrl, version, resources: out };
@@ -160,17 +192,21 @@ function encodeType(
  * versions. An EDS cluster without a ClusterLoadAssignment gets an empty one (no endpoints): a
  * client then fails its calls fast instead of waiting for EDS forever.
  */
-export function makeSnapshot(translated: EnvoyResources, root: protobuf.Root = envoyRoot()): Snapshot {
+export function makeSnapshot(
+  translated: EnvoyResources,
+  root: protobuf.Root = envoyRoot(),
+  memo?: EncodeMemo,
+): Snapshot {
   const endpoints = new Map(translated.endpoints);
-  const clusters = encodeType(root, TYPE_URLS.cluster, translated.clusters);
+  const clusters = encodeType(root, TYPE_URLS.cluster, translated.clusters, memo);
   for (const c of clusters.resources.values())
     if (c.refs.eds !== undefined && !endpoints.has(c.refs.eds))
       endpoints.set(c.refs.eds, { cluster_name: c.refs.eds, endpoints: [] });
   const types = new Map<TypeUrl, TypeSnapshot>([
     [TYPE_URLS.cluster, clusters],
-    [TYPE_URLS.endpoint, encodeType(root, TYPE_URLS.endpoint, endpoints)],
-    [TYPE_URLS.listener, encodeType(root, TYPE_URLS.listener, translated.listeners)],
-    [TYPE_URLS.route, encodeType(root, TYPE_URLS.route, translated.routes)],
+    [TYPE_URLS.endpoint, encodeType(root, TYPE_URLS.endpoint, endpoints, memo)],
+    [TYPE_URLS.listener, encodeType(root, TYPE_URLS.listener, translated.listeners, memo)],
+    [TYPE_URLS.route, encodeType(root, TYPE_URLS.route, translated.routes, memo)],
   ]);
   const version = hash(PUSH_ORDER.map((t) => types.get(t)?.version ?? '').join('/'));
   return { version, types, notes: [...translated.notes] };

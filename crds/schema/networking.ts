@@ -273,6 +273,8 @@ export const serviceEntrySpec = z.looseObject({
 /** Status as the mesh writes it: conditions naming problems (e.g. unsupported fields). */
 export const networkingStatus = z.looseObject({
   observedGeneration: z.number().int().optional(),
+  /** Written by the fledge mesh on a refused object: the version it keeps serving instead (survives restarts). */
+  lastGood: z.looseObject({ generation: z.number().int(), spec: z.looseObject({}) }).optional(),
   conditions: z
     .array(
       z.looseObject({

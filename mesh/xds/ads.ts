@@ -5,8 +5,9 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import { loadSync } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import type { NodeGroup, SnapshotCache } from '../cache.js';
+import type { ConvergenceSink } from '../convergence.js';
 import { envoyIncludeDirs } from '../protos.js';
-import type { Snapshot, TypeUrl } from '../snapshot.js';
+import type { EncodedResource, Snapshot, TypeUrl } from '../snapshot.js';
 import { PUSH_ORDER } from '../snapshot.js';
 import { TYPE_URLS } from '../translate/index.js';
 import type { NodeIdentity } from './node.js';
@@ -71,6 +72,14 @@ export interface NackRecord {
   at: string;
 }
 
+/** What one stream was last sent of one type. */
+export interface SentType {
+  typeUrl: TypeUrl;
+  version: string;
+  ackedVersion?: string;
+  resources: readonly EncodedResource[];
+}
+
 /** One connected stream, as /debug/syncz shows it. */
 export interface ProxySync {
   stream: number;
@@ -85,8 +94,19 @@ export interface ProxySync {
 
 export interface AdsServerOptions {
   cache: SnapshotCache;
+  /** Told when a stream has ACKed everything of a publish (see ConvergenceSink). */
+  convergence?: ConvergenceSink;
+  /** Counts of what the server does (pushes, NACKs, connected streams); all optional. */
+  metrics?: AdsMetrics;
   log?: AdsLogger;
   now?: () => Date;
+}
+
+/** Hooks for the xDS metrics of SPEC §6; the mesh wires them to prom-client. */
+export interface AdsMetrics {
+  pushed(typeUrl: string, group: NodeGroup): void;
+  nacked(typeUrl: string, group: NodeGroup): void;
+  connected(delta: 1 | -1, group: NodeGroup): void;
 }
 
 interface TypeState {
@@ -94,6 +114,8 @@ interface TypeState {
   names: Set<string> | undefined;
   /** Name → version of what the last response carried (ACKed or not). */
   sent: Map<string, string> | undefined;
+  /** The resources of the last response (shared snapshot bytes, for /debug/config_dump). */
+  sentResources: readonly EncodedResource[];
   sentVersion: string;
   sentNonce: string | undefined;
   /** A response is unacknowledged: nothing more of this type is sent until its ACK or NACK. */
@@ -101,6 +123,8 @@ interface TypeState {
   ackedVersion: string | undefined;
   /** Send even if the content did not change (a changed cluster re-sends its endpoints, …). */
   forced: boolean;
+  /** The last response of this type was NACKed and nothing since was ACKed. */
+  rejected: boolean;
 }
 
 interface Stream {
@@ -147,6 +171,8 @@ export class AdsServer {
   private readonly cache: SnapshotCache;
   private readonly log: AdsLogger;
   private readonly now: () => Date;
+  private readonly convergence: ConvergenceSink | undefined;
+  private readonly metrics: AdsMetrics | undefined;
   private readonly streams = new Map<number, Stream>();
   private readonly unsubscribe: () => void;
   private nextStreamId = 1;
@@ -157,6 +183,8 @@ export class AdsServer {
     this.cache = opts.cache;
     this.log = opts.log ?? defaultLogger;
     this.now = opts.now ?? (() => new Date());
+    this.convergence = opts.convergence;
+    this.metrics = opts.metrics;
     this.unsubscribe = this.cache.subscribe((groups) => {
       for (const s of this.streams.values()) if (s.node && groups.includes(s.node.kind)) this.pump(s);
     });
@@ -224,6 +252,34 @@ export class AdsServer {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.stream - b.stream));
   }
 
+  /** What the streams of node `nodeId` were last sent, per stream and type (for /debug/config_dump). */
+  sentTo(nodeId: string): Array<{ stream: number; kind: NodeGroup; types: SentType[] }> {
+    const out: Array<{ stream: number; kind: NodeGroup; types: SentType[] }> = [];
+    for (const s of this.streams.values()) {
+      if (s.node?.id !== nodeId) continue;
+      const types: SentType[] = [];
+      for (const t of PUSH_ORDER) {
+        const st = s.types.get(t);
+        if (!st) continue;
+        types.push({
+          typeUrl: t,
+          version: st.sentVersion,
+          ...(st.ackedVersion !== undefined ? { ackedVersion: st.ackedVersion } : {}),
+          resources: st.sentResources,
+        });
+      }
+      out.push({ stream: s.id, kind: s.node.kind, types });
+    }
+    return out;
+  }
+
+  /** Number of streams that have identified their node. */
+  get connected(): number {
+    let n = 0;
+    for (const s of this.streams.values()) if (s.node) n++;
+    return n;
+  }
+
   // ---------------------------------------------------------------------------------- streams
 
   private onStream(call: grpc.ServerDuplexStream<object, OutgoingResponse>): void {
@@ -248,8 +304,7 @@ export class AdsServer {
 
   private drop(stream: Stream): void {
     if (stream.closed) return;
-    stream.closed = true;
-    this.streams.delete(stream.id);
+    this.forget(stream);
     try {
       stream.call.end();
     } catch {
@@ -257,10 +312,17 @@ export class AdsServer {
     }
   }
 
-  private fail(stream: Stream, code: grpc.status, details: string): void {
-    if (stream.closed) return;
+  /** Marks the stream closed and tells convergence and metrics it is gone. */
+  private forget(stream: Stream): void {
     stream.closed = true;
     this.streams.delete(stream.id);
+    this.convergence?.closed(`sotw/${stream.id}`);
+    if (stream.node) this.metrics?.connected(-1, stream.node.kind);
+  }
+
+  private fail(stream: Stream, code: grpc.status, details: string): void {
+    if (stream.closed) return;
+    this.forget(stream);
     stream.call.emit('error', { code, details });
   }
 
@@ -274,6 +336,7 @@ export class AdsServer {
         return;
       }
       stream.node = parsed.node;
+      this.metrics?.connected(1, parsed.node.kind);
       this.log.info(
         { stream: stream.id, node: parsed.node.id, kind: parsed.node.kind },
         'xDS stream connected',
@@ -298,11 +361,13 @@ export class AdsServer {
       st = {
         names: undefined,
         sent: undefined,
+        sentResources: [],
         sentVersion: '',
         sentNonce: undefined,
         pending: false,
         ackedVersion: undefined,
         forced: false,
+        rejected: false,
       };
       stream.types.set(type, st);
     }
@@ -319,11 +384,16 @@ export class AdsServer {
           message,
           at: this.now().toISOString(),
         };
+        st.rejected = true;
+        this.metrics?.nacked(typeUrl, stream.node.kind);
         this.log.warn(
           { stream: stream.id, node: stream.node.id, typeUrl, version: st.sentVersion, error: message },
           'xDS NACK',
         );
-      } else st.ackedVersion = st.sentVersion;
+      } else {
+        st.ackedVersion = st.sentVersion;
+        st.rejected = false;
+      }
     }
     const names = Array.isArray(req['resource_names'])
       ? req['resource_names'].filter((n): n is string => typeof n === 'string')
@@ -337,7 +407,13 @@ export class AdsServer {
     if (stream.closed || !stream.node) return;
     const snapshot = this.cache.get(stream.node.kind);
     if (!snapshot) return;
+    const seq = this.cache.seq;
     for (const type of PUSH_ORDER) this.maybeSend(stream, snapshot, type);
+    if (this.convergence && stream.types.size > 0) {
+      for (const st of stream.types.values()) if (st.pending || st.rejected) return;
+      if (!closedOverReferences(stream.types)) return;
+      this.convergence.progress(`sotw/${stream.id}`, stream.node.id, stream.node.kind, seq);
+    }
   }
 
   private maybeSend(stream: Stream, snapshot: Snapshot, type: TypeUrl): void {
@@ -357,9 +433,11 @@ export class AdsServer {
     }
     st.forced = false;
     st.sent = content;
+    st.sentResources = chosen;
     st.sentVersion = ts?.version ?? '';
     st.sentNonce = String(this.nextNonce++);
     st.pending = true;
+    this.metrics?.pushed(type, stream.node?.kind ?? 'sidecar');
     stream.call.write({
       version_info: st.sentVersion,
       type_url: type,
@@ -367,6 +445,30 @@ export class AdsServer {
       resources: chosen.map((r) => r.any),
     });
   }
+}
+
+/**
+ * True when what the stream holds (everything it was sent, all ACKed) is complete: every route and cluster
+ * its listeners and routes name, and the endpoints of every EDS cluster, are among what it holds. A client
+ * subscribes to newly named clusters only after ACKing the listener that names them, and uses the new
+ * listener only once those arrived — so an ACKed listener alone does not mean the new config is live.
+ */
+export function closedOverReferences(
+  types: ReadonlyMap<TypeUrl, { sentResources: readonly EncodedResource[] }>,
+): boolean {
+  const held = (t: TypeUrl): ReadonlySet<string> =>
+    new Set((types.get(t)?.sentResources ?? []).map((r) => r.name));
+  const routes = held(TYPE_URLS.route);
+  const clusters = held(TYPE_URLS.cluster);
+  const endpoints = held(TYPE_URLS.endpoint);
+  for (const t of [TYPE_URLS.listener, TYPE_URLS.route] as const)
+    for (const r of types.get(t)?.sentResources ?? []) {
+      for (const n of r.refs.routes) if (!routes.has(n)) return false;
+      for (const n of r.refs.clusters) if (!clusters.has(n)) return false;
+    }
+  for (const r of types.get(TYPE_URLS.cluster)?.sentResources ?? [])
+    if (r.refs.eds !== undefined && !endpoints.has(r.refs.eds)) return false;
+  return true;
 }
 
 function sameContent(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
