@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchApiserver } from './apiserver.js';
 import { benchKubelet } from './kubelet.js';
+import { benchXds } from './xds.js';
 
 export interface BenchMetric {
   metric: string;
@@ -17,6 +18,7 @@ export interface BenchMetric {
 const benches: Record<string, () => Promise<BenchMetric[]>> = {
   apiserver: benchApiserver,
   kubelet: benchKubelet,
+  xds: benchXds,
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
