@@ -420,9 +420,7 @@ export class AdsServer {
     const st = stream.types.get(type);
     if (!st || st.pending) return;
     const ts = snapshot.types.get(type);
-    const chosen = [...(ts?.resources.values() ?? [])].filter(
-      (r) => st.names === undefined || st.names.has(r.name),
-    );
+    const chosen = selectResources(ts?.resources, st.names);
     const content = new Map(chosen.map((r) => [r.name, r.version]));
     const changed = st.sent === undefined || !sameContent(st.sent, content);
     if (!changed && !st.forced) return;
@@ -445,6 +443,21 @@ export class AdsServer {
       resources: chosen.map((r) => r.any),
     });
   }
+}
+
+/** The subscribed resources in name order: a direct lookup per name, not a scan of every resource. */
+function selectResources(
+  resources: ReadonlyMap<string, EncodedResource> | undefined,
+  names: ReadonlySet<string> | undefined,
+): EncodedResource[] {
+  if (!resources) return [];
+  if (names === undefined) return [...resources.values()];
+  const out: EncodedResource[] = [];
+  for (const n of names) {
+    const r = resources.get(n);
+    if (r) out.push(r);
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
