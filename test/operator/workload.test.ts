@@ -1,7 +1,9 @@
 // operator/workload.ts: the pure builders as tables, then DeploymentWorkload against the sandbox API server
 // through client-node (bootstrap, idempotence, promote, scaling, bad input), and one run with the kubelet.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../crds/schema/flagger.js';
@@ -500,6 +502,36 @@ describe('DeploymentWorkload with the kubelet', () => {
       expect(seen.primary).toMatchObject({ desiredReplicas: 2, updatedReplicas: 2, readyReplicas: 2 });
     } finally {
       await cluster.stop();
+    }
+  });
+});
+
+describe('DeploymentWorkload and an API server that does not answer', () => {
+  it('reports the deadline as a problem instead of hanging', async () => {
+    const server = http.createServer(() => undefined); // accepts requests, never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [
+          {
+            name: 'c',
+            server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            skipTLSVerify: true,
+          },
+        ],
+        users: [{ name: 'u' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      const started = Date.now();
+      const r = await new DeploymentWorkload(kc, { timeoutMs: 200 }).bootstrap(podinfoCanary());
+      expect(r).toMatchObject({ ok: false, field: 'spec.targetRef.name' });
+      if (!r.ok) expect(r.message).toContain('no answer within 200 ms');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
