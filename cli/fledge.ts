@@ -1,5 +1,6 @@
 // The fledge command line: dispatches subcommands. Each subcommand lives in its own module.
 import { runLoadTester } from './loadtester.js';
+import { runMesh } from './mesh.js';
 import { runSandbox } from './sandbox.js';
 
 const USAGE = `usage: fledge <command> [flags]
@@ -8,6 +9,7 @@ commands:
   sandbox     start the local sandbox cluster (API server, kubelet, optionally Prometheus)
   demo        start the sandbox with Prometheus and the demo app running (the rollout lands with the operator)
   loadtester  run the load tester that Canary webhooks call (commands, HTTP/gRPC load, gates)
+  mesh        run the xDS control plane alone (Envoy and proxyless gRPC clients) against a cluster
   help        show this text
 
 Run "fledge <command> --help" for the flags of a command.`;
@@ -23,6 +25,9 @@ export async function main(argv: string[]): Promise<void> {
       return;
     case 'loadtester':
       process.exitCode = await runLoadTester(rest);
+      return;
+    case 'mesh':
+      process.exitCode = await runMesh(rest);
       return;
     case undefined:
     case 'help':
