@@ -1,6 +1,8 @@
 // The embedded control plane, assembled: informers → publisher (model, translate, snapshots) → cache →
 // ADS server, with convergence tracking, status/events for refused objects, metrics and debug handlers.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { EventRecorder } from '../operator/k8s/events.js';
 import type { Registry } from 'prom-client';
 import { SnapshotCache } from './cache.js';
 import { ConvergenceTracker } from './convergence.js';
@@ -25,7 +27,30 @@ export interface MeshOptions {
   xdsPort?: number;
   debounce?: DebounceOptions;
   clusterDomain?: string;
+  /** Where Warning events for refused objects go (default: Events written through the API). */
   events?: EventSink;
+}
+
+/** Events on networking objects through the operator's recorder (aggregated, never throwing). */
+function apiEvents(kc: KubeConfig, log: PublisherLogger): { sink: EventSink; flush: () => Promise<void> } {
+  const recorder = new EventRecorder(kc.makeApiClient(CoreV1Api), log);
+  return {
+    sink: {
+      warn: (o, reason, message) =>
+        recorder.warn(
+          {
+            apiVersion: 'networking.istio.io/v1',
+            kind: o.kind,
+            namespace: o.namespace,
+            name: o.name,
+            ...(o.uid ? { uid: o.uid } : {}),
+          },
+          reason,
+          message,
+        ),
+    },
+    flush: () => recorder.flush(),
+  };
 }
 
 export interface Mesh {
@@ -56,13 +81,14 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const cache = new SnapshotCache();
   const tracker = new ConvergenceTracker({ onConverged: (s) => metrics.converged(s) });
   const sources = new MeshSources(opts.kc, opts.log);
+  const ownEvents = opts.events ? undefined : apiEvents(opts.kc, opts.log);
   let publisher: MeshPublisher | undefined = undefined;
   const status = new MeshStatusWriter(
     opts.kc,
     (kind: NetworkingKind, ns, name) => sources.get(kind, ns, name),
     (kind: NetworkingKind, ns, name) => publisher?.lastGoodOf(kind, ns, name),
     opts.log,
-    opts.events,
+    opts.events ?? ownEvents?.sink,
   );
   publisher = new MeshPublisher({
     cache,
@@ -101,6 +127,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       pub.stop();
       await sources.stop();
       await ads.close();
+      await ownEvents?.flush();
     },
   };
 }

@@ -193,6 +193,7 @@ export function workloadObservation(d: V1Deployment): WorkloadObservation {
     desiredReplicas: d.spec?.replicas ?? 1,
     updatedReplicas: observed ? (d.status?.updatedReplicas ?? 0) : 0,
     readyReplicas: d.status?.readyReplicas ?? 0,
+    replicas: d.status?.replicas ?? 0,
   };
 }
 

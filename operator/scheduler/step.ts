@@ -347,11 +347,13 @@ function currentWeight({ observations, status }: StepInput): number {
 }
 
 /**
- * Ready: scaled up, every replica updated to the current template, and at least thresholdPercent of them
- * ready (rounded up: 50% of 3 replicas needs 2).
+ * Ready: scaled up, every replica updated to the current template, no pod of an older template left (so a
+ * promoted primary serves only the new version), and at least thresholdPercent of them ready (rounded up: 50%
+ * of 3 replicas needs 2).
  */
 export function isReady(w: WorkloadObservation | null, thresholdPercent: number): boolean {
   if (w === null || w.desiredReplicas <= 0 || w.updatedReplicas < w.desiredReplicas) return false;
+  if (w.replicas !== undefined && w.replicas > w.updatedReplicas) return false;
   return w.readyReplicas >= Math.ceil((w.desiredReplicas * thresholdPercent) / 100);
 }
 

@@ -45,6 +45,8 @@ export interface WorkloadObservation {
   updatedReplicas: number;
   /** status.readyReplicas. */
   readyReplicas: number;
+  /** status.replicas: pods of every revision; more than updatedReplicas while old pods still run. */
+  replicas?: number;
 }
 
 /** The outcome of one webhook of a gating type, by the webhook's name. */

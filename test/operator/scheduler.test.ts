@@ -458,6 +458,17 @@ describe('step(): thresholds and deadlines', () => {
     { w: { desiredReplicas: 3, updatedReplicas: 3, readyReplicas: 3 }, threshold: 100, ready: true },
     { w: { desiredReplicas: 3, updatedReplicas: 3, readyReplicas: 2 }, threshold: 100, ready: false },
     { w: { desiredReplicas: 3, updatedReplicas: 2, readyReplicas: 3 }, threshold: 50, ready: false },
+    // An old pod still running beside three updated ones: the rollout is not done.
+    {
+      w: { desiredReplicas: 3, updatedReplicas: 3, readyReplicas: 3, replicas: 4 },
+      threshold: 100,
+      ready: false,
+    },
+    {
+      w: { desiredReplicas: 3, updatedReplicas: 3, readyReplicas: 3, replicas: 3 },
+      threshold: 100,
+      ready: true,
+    },
     { w: scaledDown, threshold: 0, ready: false },
   ])('isReady($w, $threshold%) = $ready', ({ w, threshold, ready: expected }) => {
     expect(isReady(w, threshold)).toBe(expected);

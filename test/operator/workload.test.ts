@@ -246,22 +246,31 @@ describe('workload builders', () => {
   });
 
   it.each([
-    ['observed', { generation: 2 }, { observedGeneration: 2, updatedReplicas: 2, readyReplicas: 1 }, 2, 1],
+    [
+      'observed',
+      { generation: 2 },
+      { observedGeneration: 2, replicas: 3, updatedReplicas: 2, readyReplicas: 1 },
+      2,
+      1,
+      3,
+    ],
     [
       'not yet observed',
       { generation: 3 },
-      { observedGeneration: 2, updatedReplicas: 2, readyReplicas: 2 },
+      { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2 },
       0,
       2,
+      2,
     ],
-    ['no status', { generation: 1 }, undefined, 0, 0],
-  ])('observation (%s)', (_what, metadata, status, updated, ready) => {
+    ['no status', { generation: 1 }, undefined, 0, 0, 0],
+  ])('observation (%s)', (_what, metadata, status, updated, ready, replicas) => {
     const d: V1Deployment = { ...podinfoDeployment({ replicas: 2 }), ...(status ? { status } : {}) };
     d.metadata = { ...d.metadata, ...metadata };
     expect(workloadObservation(d)).toEqual({
       desiredReplicas: 2,
       updatedReplicas: updated,
       readyReplicas: ready,
+      replicas,
     });
   });
 

@@ -1,0 +1,168 @@
+// The Canary controller: informers (Canaries, Deployments, MetricTemplates, AlertProviders) → a keyed work
+// queue → Reconciler. One Ticker runs every canary's analysis tick at its interval; other events (a spec or
+// target change, a primary becoming ready) reconcile at once but never advance an analysis.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { AlertProvider, MetricTemplate } from '../crds/schema/flagger.js';
+import type { InformerLogger } from './k8s/informer.js';
+import { Informer } from './k8s/informer.js';
+import { WorkQueue } from './queue.js';
+import type { ReconcileReason } from './reconcile.js';
+import { intervalMs } from './reconcile.js';
+import { Ticker } from './ticker.js';
+import { parseCanary } from './validate.js';
+
+export interface ControllerLogger extends InformerLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+type RawCanary = KubernetesObject & {
+  spec?: { targetRef?: { name?: string }; analysis?: { interval?: string } };
+};
+
+/** Reconciles one Canary; rejecting means "retry with back-off". */
+export type ReconcileFn = (
+  namespace: string,
+  name: string,
+  reason: ReconcileReason,
+  signal: AbortSignal,
+) => Promise<void>;
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  log: ControllerLogger;
+  /** Canaries reconciled at once (default 4). */
+  concurrency?: number;
+  /** Called with each tick's lateness, for the drift metric. */
+  onDrift?: (driftMs: number) => void;
+}
+
+const key = (ns: string, name: string): string => `${ns}/${name}`;
+const splitKey = (k: string): [string, string] => {
+  const i = k.indexOf('/');
+  return [k.slice(0, i), k.slice(i + 1)];
+};
+
+export class CanaryController {
+  readonly canaries: Informer<RawCanary>;
+  readonly deployments: Informer<KubernetesObject>;
+  readonly metricTemplates: Informer<KubernetesObject>;
+  readonly alertProviders: Informer<KubernetesObject>;
+  private readonly queue: WorkQueue;
+  private readonly ticker: Ticker;
+  /** Keys whose next run is an analysis tick (cleared when that run succeeds). */
+  private readonly dueTicks = new Set<string>();
+  private reconcile: ReconcileFn | undefined;
+  private readonly log: ControllerLogger;
+
+  constructor(private readonly opts: ControllerOptions) {
+    const { kc, log } = opts;
+    this.log = log;
+    const informerOpts = { log };
+    this.canaries = new Informer<RawCanary>(kc, { path: '/apis/flagger.app/v1beta1/canaries' }, informerOpts);
+    this.deployments = new Informer(kc, { path: '/apis/apps/v1/deployments' }, informerOpts);
+    this.metricTemplates = new Informer(
+      kc,
+      { path: '/apis/flagger.app/v1beta1/metrictemplates' },
+      informerOpts,
+    );
+    this.alertProviders = new Informer(
+      kc,
+      { path: '/apis/flagger.app/v1beta1/alertproviders' },
+      informerOpts,
+    );
+    this.queue = new WorkQueue({
+      concurrency: opts.concurrency ?? 4,
+      backoff: { baseMs: 1000, maxMs: 60_000 },
+      log,
+      process: (k, signal) => this.process(k, signal),
+    });
+    this.ticker = new Ticker({
+      onDue: (k) => {
+        this.dueTicks.add(k);
+        this.queue.add(k);
+      },
+      ...(opts.onDrift ? { onDrift: (ms: number) => opts.onDrift?.(ms) } : {}),
+    });
+    this.canaries.on((event, c) => this.onCanary(event, c));
+    this.deployments.on((_event, d) => this.onDeployment(d));
+    const all = (): void => {
+      for (const c of this.canaries.list())
+        this.queue.add(key(c.metadata?.namespace ?? '', c.metadata?.name ?? ''));
+    };
+    // A template or alert provider change may make an invalid canary valid (or the reverse).
+    this.metricTemplates.on(all);
+    this.alertProviders.on(all);
+  }
+
+  /** Lookups for validation, from the informer caches (no I/O). */
+  metricTemplate(namespace: string, name: string): MetricTemplate | undefined {
+    return this.metricTemplates.get(namespace, name) as MetricTemplate | undefined;
+  }
+
+  alertProvider(namespace: string, name: string): AlertProvider | undefined {
+    return this.alertProviders.get(namespace, name) as AlertProvider | undefined;
+  }
+
+  canary(namespace: string, name: string): unknown {
+    return this.canaries.get(namespace, name);
+  }
+
+  /** Starts the informers and, once all have listed, the queue and the ticks. */
+  async start(reconcile: ReconcileFn): Promise<void> {
+    this.reconcile = reconcile;
+    const informers = [this.canaries, this.deployments, this.metricTemplates, this.alertProviders];
+    await Promise.all(informers.map((i) => i.start()));
+    await Promise.all(informers.map((i) => i.synced));
+    this.log.info({ canaries: this.canaries.list().length }, 'informers synced; reconciling');
+    for (const c of this.canaries.list()) this.onCanary('add', c);
+  }
+
+  get synced(): boolean {
+    return this.reconcile !== undefined && this.canaries.hasSynced && this.deployments.hasSynced;
+  }
+
+  async stop(): Promise<void> {
+    this.ticker.stop();
+    await this.queue.shutdown(10_000);
+    await Promise.all(
+      [this.canaries, this.deployments, this.metricTemplates, this.alertProviders].map((i) => i.stop()),
+    );
+  }
+
+  private onCanary(event: 'add' | 'update' | 'delete', c: RawCanary): void {
+    const k = key(c.metadata?.namespace ?? '', c.metadata?.name ?? '');
+    if (event === 'delete') {
+      this.ticker.remove(k);
+      this.dueTicks.delete(k);
+      return;
+    }
+    if (!this.reconcile) return;
+    const parsed = parseCanary(c);
+    const every = parsed.ok ? Math.max(1000, intervalMs(parsed.value)) : 60_000;
+    if (!this.ticker.has(k)) this.ticker.schedule(k, every, Date.now() + every);
+    else this.ticker.reschedule(k, every);
+    this.queue.add(k);
+  }
+
+  /** A target or primary Deployment changed: reconcile the canaries that use it. */
+  private onDeployment(d: KubernetesObject): void {
+    if (!this.reconcile) return;
+    const ns = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    for (const c of this.canaries.list(ns)) {
+      const target = c.spec?.targetRef?.name;
+      if (target && (target === name || `${target}-primary` === name))
+        this.queue.add(key(ns, c.metadata?.name ?? ''));
+    }
+  }
+
+  private async process(k: string, signal: AbortSignal): Promise<void> {
+    const reconcile = this.reconcile;
+    if (!reconcile) return;
+    const [ns, name] = splitKey(k);
+    const reason: ReconcileReason = this.dueTicks.has(k) ? 'tick' : 'event';
+    await reconcile(ns, name, reason, signal);
+    if (reason === 'tick') this.dueTicks.delete(k);
+  }
+}

@@ -1,0 +1,178 @@
+// Wiring only: builds the operator's dependencies from its config (embedded mesh, informers, reconciler,
+// notifiers, metrics, events, HTTP endpoints) and starts them. `fledge operator` and the demo call this.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { MetricsProvider } from '../analysis/types.js';
+import type { Canary } from '../crds/schema/flagger.js';
+import type { HttpServerHandle } from '../mesh/debug.js';
+import { sendText, startHttpServer } from '../mesh/debug.js';
+import type { Mesh } from '../mesh/mesh.js';
+import { startMesh } from '../mesh/mesh.js';
+import { CanaryController } from './controller.js';
+import { canaryRef, EventRecorder } from './k8s/events.js';
+import { getJson } from './k8s/raw.js';
+import { createOperatorMetrics } from './metrics.js';
+import { CanaryNotifier } from './notify.js';
+import { Reconciler } from './reconcile.js';
+import { createRouter } from './router.js';
+import { DeploymentWorkload } from './workload.js';
+
+export interface OperatorConfig {
+  kc: KubeConfig;
+  log: Logger;
+  /** Default Prometheus for built-in checks (SPEC §2.1: `http://prometheus:9090`). */
+  metricsServer: string;
+  /** Run the embedded mesh (xDS) in this process (default true). */
+  mesh?: boolean;
+  xdsHost?: string;
+  xdsPort?: number;
+  /** HTTP for /healthz, /readyz, /metrics and the mesh's /debug (port 0 = free port). */
+  httpHost?: string;
+  httpPort?: number;
+  /** Canaries reconciled at once. */
+  concurrency?: number;
+  /** The mesh's push debounce. */
+  debounce?: { quietMs: number; maxMs: number };
+}
+
+export interface Operator {
+  mesh: Mesh | undefined;
+  controller: CanaryController;
+  http: HttpServerHandle;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+/** Reads a Secret's data, base64-decoded; undefined when it cannot be read. */
+function secretReader(
+  kc: KubeConfig,
+): (ns: string, name: string) => Promise<Record<string, string> | undefined> {
+  return async (ns, name) => {
+    try {
+      const s = await getJson<{ data?: Record<string, string> }>(
+        kc,
+        `/api/v1/namespaces/${ns}/secrets/${name}`,
+        10_000,
+      );
+      return Object.fromEntries(
+        Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      );
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
+  const { kc, log } = cfg;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'fledge_process_' });
+  const metrics = createOperatorMetrics(registry);
+  const events = new EventRecorder(kc.makeApiClient(CoreV1Api), log);
+
+  const mesh =
+    cfg.mesh === false
+      ? undefined
+      : await startMesh({
+          kc,
+          log: log.child({ component: 'mesh' }),
+          registry,
+          ...(cfg.xdsHost ? { xdsHost: cfg.xdsHost } : {}),
+          ...(cfg.xdsPort !== undefined ? { xdsPort: cfg.xdsPort } : {}),
+          ...(cfg.debounce ? { debounce: cfg.debounce } : {}),
+        });
+
+  const controller = new CanaryController({
+    kc,
+    log: log.child({ component: 'controller' }),
+    ...(cfg.concurrency ? { concurrency: cfg.concurrency } : {}),
+    onDrift: (ms) => metrics.observeTickDrift(ms),
+  });
+  const secret = secretReader(kc);
+  const notifier = new CanaryNotifier({
+    alertProvider: (ns, name) => controller.alertProvider(ns, name),
+    secret,
+    log: log.child({ component: 'notify' }),
+  });
+  const workload = new DeploymentWorkload(kc);
+  const providerCache = new Map<string, MetricsProvider>();
+  const reconciler = new Reconciler({
+    kc,
+    log,
+    canary: (ns, name) => controller.canary(ns, name),
+    lookups: {
+      metricTemplate: (ns, name) => controller.metricTemplate(ns, name),
+      alertProvider: (ns, name) => controller.alertProvider(ns, name),
+    },
+    workload,
+    router: (c: Canary) => createRouter(c.spec.provider, kc),
+    gather: {
+      metricsServer: cfg.metricsServer,
+      metricTemplate: (ns, name) => controller.metricTemplate(ns, name),
+      secret,
+      providerCache,
+    },
+    events: { record: (c, type, reason, message) => events.record(canaryRef(c), type, reason, message) },
+    metrics: {
+      status: (c, phase) => metrics.setStatus(c.metadata.namespace, c.metadata.name, phase),
+      weight: (c, primary, canaryWeight) =>
+        metrics.setWeight(
+          c.metadata.namespace,
+          c.metadata.name,
+          c.spec.targetRef.name,
+          canaryWeight,
+          primary,
+        ),
+      tick: (c, seconds) => metrics.observeTick(c.metadata.namespace, c.metadata.name, seconds * 1000),
+      verdict: (c, v) => {
+        if (v.value !== undefined)
+          metrics.recordMetric(c.metadata.namespace, c.metadata.name, v.metric, v.value);
+      },
+    },
+    notify: notifier.notify,
+    ...(mesh ? { convergence: (ns, name, gen, o) => mesh.waitForRoute(ns, name, gen, o) } : {}),
+    now: () => Date.now(),
+  });
+
+  const http = await startHttpServer(
+    [
+      (req, res, url) => {
+        if (url.pathname === '/healthz') {
+          sendText(res, 200, 'ok\n');
+          return true;
+        }
+        if (url.pathname === '/readyz') {
+          const ready = controller.synced && (mesh === undefined || mesh.ready());
+          sendText(res, ready ? 200 : 503, ready ? 'ready\n' : 'not synced yet\n');
+          return true;
+        }
+        if (url.pathname === '/metrics') {
+          void registry.metrics().then((text) => sendText(res, 200, text, registry.contentType));
+          return true;
+        }
+        return false;
+      },
+      ...(mesh ? [mesh.debugHandler] : []),
+    ],
+    cfg.httpHost ?? '127.0.0.1',
+    cfg.httpPort ?? 0,
+  );
+
+  await controller.start((ns, name, reason, signal) => reconciler.reconcile(ns, name, reason, signal));
+  log.info({ httpPort: http.port, ...(mesh ? { xdsPort: mesh.xdsPort } : {}) }, 'fledge operator started');
+  return {
+    mesh,
+    controller,
+    http,
+    registry,
+    stop: async () => {
+      await controller.stop();
+      await notifier.close();
+      await events.flush();
+      await mesh?.stop();
+      await http.close();
+    },
+  };
+}
