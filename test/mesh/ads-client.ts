@@ -1,10 +1,11 @@
-// Test helper: a raw state-of-the-world ADS client (grpc-js bidi stream on the proto-loader ads.proto)
-// that queues every DiscoveryResponse, decoding resource names, so tests drive the protocol by hand.
+// Test helpers: raw SotW and Delta ADS clients (grpc-js bidi streams on the proto-loader ads.proto)
+// that queue every (Delta)DiscoveryResponse, decoding resource names, so tests drive the protocol by hand.
 import * as grpc from '@grpc/grpc-js';
 import type { ServiceDefinition } from '@grpc/proto-loader';
 import { envoyRoot } from '../../mesh/snapshot.js';
 import { typeOfUrl } from '../../mesh/protos.js';
 import { TYPE_URLS } from '../../mesh/translate/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 export interface RawResponse {
   version_info: string;
@@ -138,6 +139,128 @@ export class RawAdsClient {
     while (!this.status && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     if (!this.status) throw new Error('stream did not end');
     return this.status;
+  }
+
+  close(): void {
+    this.call.cancel();
+    this.client.close();
+  }
+}
+
+export interface RawDeltaRequest {
+  type_url: string;
+  resource_names_subscribe?: string[];
+  resource_names_unsubscribe?: string[];
+  initial_resource_versions?: Record<string, string>;
+  response_nonce?: string;
+  error_detail?: { code: number; message: string };
+  node?: object;
+}
+
+export interface RawDeltaResponse {
+  system_version_info: string;
+  type_url: string;
+  nonce: string;
+  /** Resource.name of each resource, in the order sent (checked against the name inside the resource). */
+  names: string[];
+  /** Resource.version by name. */
+  versions: Map<string, string>;
+  removed: string[];
+}
+
+function decodeDeltaResponse(obj: object): RawDeltaResponse {
+  const o = obj as {
+    system_version_info: string;
+    type_url: string;
+    nonce: string;
+    removed_resources: string[];
+    resources: Array<{ name: string; version: string; resource: { type_url: string; value: Buffer } | null }>;
+  };
+  const versions = new Map<string, string>();
+  for (const r of o.resources) {
+    if (!r.resource) throw new Error(`delta resource ${r.name} has no body`);
+    const msg = typeOfUrl(envoyRoot(), r.resource.type_url).decode(r.resource.value) as unknown as Record<
+      string,
+      unknown
+    >;
+    const inner = String(r.resource.type_url === TYPE_URLS.endpoint ? msg['cluster_name'] : msg['name']);
+    if (inner !== r.name) throw new Error(`delta resource named ${r.name} holds ${inner}`);
+    versions.set(r.name, r.version);
+  }
+  return {
+    system_version_info: o.system_version_info,
+    type_url: o.type_url,
+    nonce: o.nonce,
+    names: o.resources.map((r) => r.name),
+    versions,
+    removed: [...o.removed_resources],
+  };
+}
+
+/**
+ * A raw Delta ADS client (DeltaAggregatedResources): queues every response; `next()` polls with waitFor,
+ * so ordering assertions ("the next response is …") need no sleeps.
+ */
+export class RawDeltaClient {
+  private readonly client: grpc.Client;
+  private readonly call: grpc.ClientDuplexStream<RawDeltaRequest, RawDeltaResponse>;
+  /** Responses received and not yet taken by next(). */
+  readonly received: RawDeltaResponse[] = [];
+  /** The status the stream ended with, once it ended. */
+  status: grpc.StatusObject | undefined;
+  private sentNode = false;
+
+  constructor(
+    port: number,
+    service: ServiceDefinition,
+    private readonly node: object,
+  ) {
+    const method = service['DeltaAggregatedResources'];
+    if (!method) throw new Error('no DeltaAggregatedResources');
+    this.client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    this.call = this.client.makeBidiStreamRequest(
+      method.path,
+      (r: RawDeltaRequest) => method.requestSerialize(r),
+      (b: Buffer) => decodeDeltaResponse(method.responseDeserialize(b)),
+    );
+    this.call.on('data', (r: RawDeltaResponse) => this.received.push(r));
+    this.call.on('status', (s: grpc.StatusObject) => {
+      this.status = s;
+    });
+    this.call.on('error', () => undefined);
+  }
+
+  /** Sends a request; the first one carries the node. */
+  send(req: RawDeltaRequest): void {
+    this.call.write(this.sentNode ? req : { node: this.node, ...req });
+    this.sentNode = true;
+  }
+
+  /** The next response; rejects if the stream ends or none arrives within `timeoutMs`. */
+  async next(timeoutMs = 3000): Promise<RawDeltaResponse> {
+    return waitFor(
+      () => {
+        if (this.received.length === 0 && this.status)
+          throw new Error(`stream ended ${this.status.code} ${this.status.details}`);
+        return this.received.shift();
+      },
+      { timeoutMs, intervalMs: 5, what: 'a delta response' },
+    );
+  }
+
+  /** ACKs a response (optionally changing subscriptions in the same request). */
+  ack(r: RawDeltaResponse, more: Omit<RawDeltaRequest, 'type_url' | 'response_nonce'> = {}): void {
+    this.send({ type_url: r.type_url, response_nonce: r.nonce, ...more });
+  }
+
+  /** NACKs a response. */
+  nack(r: RawDeltaResponse, message: string): void {
+    this.send({ type_url: r.type_url, response_nonce: r.nonce, error_detail: { code: 3, message } });
+  }
+
+  /** Resolves when the stream has ended with a status. */
+  async ended(timeoutMs = 3000): Promise<grpc.StatusObject> {
+    return waitFor(() => this.status, { timeoutMs, what: 'the delta stream to end' });
   }
 
   close(): void {
