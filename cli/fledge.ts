@@ -1,14 +1,17 @@
 // The fledge command line: dispatches subcommands. Each subcommand lives in its own module.
+import { runDemo } from './demo.js';
 import { runLoadTester } from './loadtester.js';
 import { runMesh } from './mesh.js';
+import { runOperator } from './operator.js';
 import { runSandbox } from './sandbox.js';
 
 const USAGE = `usage: fledge <command> [flags]
 
 commands:
   sandbox     start the local sandbox cluster (API server, kubelet, optionally Prometheus)
-  demo        start the sandbox with Prometheus and the demo app running (the rollout lands with the operator)
+  demo        run fledge end to end on the sandbox: a good release promoted, a bad one rolled back
   loadtester  run the load tester that Canary webhooks call (commands, HTTP/gRPC load, gates)
+  operator    run the operator with the embedded xDS control plane against a cluster
   mesh        run the xDS control plane alone (Envoy and proxyless gRPC clients) against a cluster
   help        show this text
 
@@ -18,13 +21,16 @@ export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'sandbox':
-      process.exitCode = await runSandbox(rest, { demo: false });
+      process.exitCode = await runSandbox(rest);
       return;
     case 'demo':
-      process.exitCode = await runSandbox(rest, { demo: true });
+      process.exitCode = await runDemo(rest);
       return;
     case 'loadtester':
       process.exitCode = await runLoadTester(rest);
+      return;
+    case 'operator':
+      process.exitCode = await runOperator(rest);
       return;
     case 'mesh':
       process.exitCode = await runMesh(rest);
