@@ -35,6 +35,8 @@ export interface OperatorConfig {
   concurrency?: number;
   /** The mesh's push debounce. */
   debounce?: { quietMs: number; maxMs: number };
+  /** Aborting it before the first sync stops what was started and makes startOperator reject. */
+  signal?: AbortSignal;
 }
 
 export interface Operator {
@@ -89,6 +91,13 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     log: log.child({ component: 'controller' }),
     ...(cfg.concurrency ? { concurrency: cfg.concurrency } : {}),
     onDrift: (ms) => metrics.observeTickDrift(ms),
+  });
+  // fledge_canary_total{namespace} follows the informer's cache (a namespace whose last canary went shows 0);
+  // a deleted canary's own series go with it.
+  controller.canaries.on((event, c) => {
+    const ns = c.metadata?.namespace ?? '';
+    metrics.setTotal(ns, controller.canaries.list(ns).length);
+    if (event === 'delete') metrics.forget(ns, c.metadata?.name ?? '');
   });
   const secret = secretReader(kc);
   const notifier = new CanaryNotifier({
@@ -160,19 +169,46 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     cfg.httpPort ?? 0,
   );
 
-  await controller.start((ns, name, reason, signal) => reconciler.reconcile(ns, name, reason, signal));
-  log.info({ httpPort: http.port, ...(mesh ? { xdsPort: mesh.xdsPort } : {}) }, 'fledge operator started');
-  return {
-    mesh,
-    controller,
-    http,
-    registry,
-    stop: async () => {
-      await controller.stop();
-      await notifier.close();
-      await events.flush();
-      await mesh?.stop();
-      await http.close();
-    },
+  const ports = { httpPort: http.port, ...(mesh ? { xdsPort: mesh.xdsPort } : {}) };
+  // Announced before the first sync, which waits for the CRDs to be served: /healthz answers meanwhile.
+  log.info(ports, 'fledge operator listening');
+  const stop = async (): Promise<void> => {
+    await controller.stop();
+    await notifier.close();
+    await events.flush();
+    await mesh?.stop();
+    await http.close();
   };
+  const started = controller.start((ns, name, reason, signal) =>
+    reconciler.reconcile(ns, name, reason, signal),
+  );
+  const aborted = await untilStartedOrAborted(started, cfg.signal);
+  if (aborted) {
+    await stop();
+    throw new Error('fledge operator: stopped before the first sync');
+  }
+  log.info(ports, 'fledge operator started');
+  return { mesh, controller, http, registry, stop };
+}
+
+/** Waits for `started`; true when the signal fired first (the start itself is then left to be stopped). */
+async function untilStartedOrAborted(
+  started: Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (!signal) {
+    await started;
+    return false;
+  }
+  if (signal.aborted) return true;
+  let onAbort = (): void => undefined;
+  const abort = new Promise<true>((resolve) => {
+    onAbort = () => resolve(true);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([started.then(() => false), abort]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
