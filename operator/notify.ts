@@ -45,6 +45,7 @@ export class CanaryNotifier {
         text,
         fields: {
           target: `${canary.spec.targetRef.kind}/${canary.spec.targetRef.name}`,
+          phase: s.phase ?? '',
           weight: s.canaryWeight ?? 0,
           failedChecks: s.failedChecks ?? 0,
           ...(s.lastAppliedSpec ? { revision: s.lastAppliedSpec } : {}),
