@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Canary, CanaryProvider } from '../crds/schema/flagger.js';
 import type { Outcome } from './k8s/client.js';
+import type { RouteState } from './scheduler/index.js';
 import { IstioRouter } from './routers/istio.js';
 import { MeshRouter } from './routers/mesh.js';
 
@@ -16,12 +17,12 @@ export interface RouteWeights {
 export type RouterResult<T> = Outcome<T>;
 
 export interface Router {
-  /** Ensure DestinationRules + VirtualService exist and carry the spec's service settings; a new VirtualService routes 100/0; an existing one keeps its current weights. Returns problems as data. */
+  /** Ensure DestinationRules + VirtualService exist and carry the spec's service settings; a new VirtualService routes 100/0; an existing one keeps its current routes (weights, A/B match, mirror, session cookie). Returns problems as data. */
   reconcile(canary: Canary): Promise<RouterResult<void>>;
-  /** Weights served now, read back from the VirtualService; null when it does not exist. */
+  /** Weights served now, read back from the route that carries them (A/B: the matching requests'); null when the VirtualService does not exist. */
   getWeights(canary: Canary): Promise<RouterResult<RouteWeights | null>>;
-  /** Writes the weights; returns the VirtualService's metadata.generation after the write (for convergence waits). */
-  setWeights(canary: Canary, w: RouteWeights): Promise<RouterResult<{ generation: number }>>;
+  /** Writes the routes (SPEC §3.4 layouts); returns the VirtualService's metadata.generation after the write (for convergence waits). */
+  setRoutes(canary: Canary, r: RouteState): Promise<RouterResult<{ generation: number }>>;
 }
 
 export interface RouterOptions {

@@ -164,6 +164,59 @@ function validateStrategy(canary: Canary, problems: Problem[]): void {
       field: `${at}.mirror`,
       message: 'mirroring needs blue/green: set iterations (without match) instead of stepWeight(s)',
     });
+  validateStrategyShape(canary, problems);
+}
+
+/** An RFC 6265 cookie name (a token). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** The fields that shape a strategy's routes (SPEC §3.4): A/B match, mirrorWeight, sessionAffinity. */
+function validateStrategyShape(canary: Canary, problems: Problem[]): void {
+  const a = canary.spec.analysis;
+  const at = 'spec.analysis';
+  const strategy = strategyOf(canary.spec);
+  if (a.match.length > 0 && strategy !== 'ab-testing' && canary.spec.provider !== 'kubernetes')
+    problems.push({
+      field: `${at}.match`,
+      message: 'A/B testing needs iterations: set iterations instead of stepWeight(s)',
+    });
+  a.match.forEach((m, i) => {
+    const field = `${at}.match[${i}]`;
+    const conditions = [m.headers, m.queryParams, m.sourceLabels].filter(
+      (c) => c !== undefined && Object.keys(c).length > 0,
+    );
+    if (conditions.length === 0)
+      problems.push({ field, message: 'matches every request: set headers or queryParams' });
+    if (m.sourceLabels !== undefined && canary.spec.provider === 'fledge')
+      problems.push({ field: `${field}.sourceLabels`, message: 'is not supported by the fledge mesh' });
+    for (const kind of ['headers', 'queryParams'] as const)
+      for (const [name, sm] of Object.entries(m[kind] ?? {})) {
+        const set = (['exact', 'prefix', 'suffix', 'regex'] as const).filter((k) => sm[k] !== undefined);
+        if (set.length !== 1)
+          problems.push({
+            field: `${field}.${kind}[${name}]`,
+            message: `set exactly one of exact, prefix, suffix or regex (got ${set.length === 0 ? 'none' : set.join(', ')})`,
+          });
+      }
+  });
+  if (a.mirrorWeight !== undefined) {
+    if (!a.mirror) problems.push({ field: `${at}.mirrorWeight`, message: 'is set without mirror: true' });
+    else if (a.mirrorWeight < 1)
+      problems.push({ field: `${at}.mirrorWeight`, message: `${a.mirrorWeight} must be at least 1` });
+  }
+  const affinity = a.sessionAffinity;
+  if (affinity !== undefined) {
+    if (strategy !== 'canary')
+      problems.push({
+        field: `${at}.sessionAffinity`,
+        message: 'session affinity needs the canary strategy: set stepWeight(s) instead of iterations',
+      });
+    if (!COOKIE_NAME.test(affinity.cookieName))
+      problems.push({
+        field: `${at}.sessionAffinity.cookieName`,
+        message: `${JSON.stringify(affinity.cookieName)} is not a cookie name`,
+      });
+  }
 }
 
 function validateMetric(

@@ -5,11 +5,19 @@ import type { Canary } from '../../crds/schema/flagger.js';
 import type { KubeResource } from '../k8s/client.js';
 import { customResources, failureProblem } from '../k8s/client.js';
 import type { Router, RouterOptions, RouterResult, RouteWeights } from '../router.js';
+import type { RouteState } from '../scheduler/index.js';
 import type { DestinationRule, RouteFlavor, VirtualService } from './routes.js';
-import { buildDestinationRules, buildVirtualService, readWeights, updatedRouteObject } from './routes.js';
+import {
+  buildDestinationRules,
+  buildVirtualService,
+  readRoutes,
+  readWeights,
+  reconciledRoutes,
+  updatedRouteObject,
+} from './routes.js';
 
-/** Weights of a VirtualService fledge creates: everything to the primary. */
-const INITIAL_WEIGHTS: RouteWeights = { primary: 100, canary: 0 };
+/** Routes of a VirtualService fledge creates: everything to the primary. */
+const INITIAL_ROUTES: RouteState = { primary: 100, canary: 0 };
 
 /**
  * fledge's mesh reads networking.istio.io objects at any served version; it writes them as `v1`, the version
@@ -24,7 +32,7 @@ export const MESH_FLAVOR: RouteFlavor = {
 /**
  * A Router over VirtualService + DestinationRules (Flagger's layout, see routes.ts). Every write is a
  * read-modify-write guarded by resourceVersion, and reconcile derives the desired VirtualService from the
- * weights it has just read, so spec changes never reset the traffic split.
+ * routes it has just read (weights, A/B match, mirror, session cookie), so spec changes never reset them.
  */
 export class VirtualServiceRouter implements Router {
   private readonly virtualServices: KubeResource<VirtualService>;
@@ -52,7 +60,7 @@ export class VirtualServiceRouter implements Router {
     // Everything is built (and so checked) before the first write.
     const rules = buildDestinationRules(canary, this.flavor);
     if (!rules.ok) return rules;
-    const initial = buildVirtualService(canary, INITIAL_WEIGHTS, this.flavor);
+    const initial = buildVirtualService(canary, INITIAL_ROUTES, this.flavor);
     if (!initial.ok) return initial;
     for (const rule of rules.value) {
       const r = await this.destinationRules.ensure(rule, (current) => updatedRouteObject(current, rule));
@@ -60,10 +68,10 @@ export class VirtualServiceRouter implements Router {
         return failureProblem(r, 'spec.service', `writing DestinationRule ${rule.metadata.name ?? ''}`);
     }
     const r = await this.virtualServices.ensure(initial.value, (current) => {
-      const served = readWeights(canary, current);
+      const served = readRoutes(canary, current);
       return updatedRouteObject(
         current,
-        this.virtualService(canary, served.ok ? served.value : INITIAL_WEIGHTS),
+        this.virtualService(canary, served.ok ? reconciledRoutes(canary, served.value) : INITIAL_ROUTES),
       );
     });
     if (!r.ok) return failureProblem(r, 'spec.service', `writing VirtualService ${canary.spec.service.name}`);
@@ -78,9 +86,9 @@ export class VirtualServiceRouter implements Router {
     return readWeights(canary, got.value);
   }
 
-  async setWeights(canary: Canary, w: RouteWeights): Promise<RouterResult<{ generation: number }>> {
+  async setRoutes(canary: Canary, routes: RouteState): Promise<RouterResult<{ generation: number }>> {
     const name = canary.spec.service.name;
-    const desired = buildVirtualService(canary, w, this.flavor);
+    const desired = buildVirtualService(canary, routes, this.flavor);
     if (!desired.ok) return desired;
     const r = await this.virtualServices.modify(canary.metadata.namespace, name, (current) =>
       updatedRouteObject(current, desired.value),
@@ -95,9 +103,9 @@ export class VirtualServiceRouter implements Router {
     return { ok: true, value: { generation: r.value.object.metadata.generation ?? 0 } };
   }
 
-  /** The desired VirtualService for weights `w`; the spec was already checked by a build in reconcile. */
-  private virtualService(canary: Canary, w: RouteWeights): VirtualService {
-    const built = buildVirtualService(canary, w, this.flavor);
+  /** The desired VirtualService for routes `r`; the spec was already checked by a build in reconcile. */
+  private virtualService(canary: Canary, r: RouteState): VirtualService {
+    const built = buildVirtualService(canary, r, this.flavor);
     if (!built.ok) throw new Error(`VirtualService build failed after it passed: ${built.message}`);
     return built.value;
   }

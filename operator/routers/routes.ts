@@ -9,6 +9,7 @@ import { destinationRuleSpec, virtualServiceSpec } from '../../crds/schema/netwo
 import type { Outcome } from '../k8s/client.js';
 import { canonicalJson } from '../k8s/client.js';
 import type { RouteWeights } from '../router.js';
+import type { HttpMatch, RouteState } from '../scheduler/index.js';
 import { ownerReference, workloadNames } from '../workload.js';
 
 /**
@@ -98,39 +99,182 @@ export function buildDestinationRules(canary: Canary, flavor: RouteFlavor): Outc
   return { ok: true, value: out };
 }
 
-/** http[0] fields copied from spec.service under the same name. */
-const COPIED_HTTP_FIELDS = ['match', 'retries', 'timeout', 'headers', 'corsPolicy'] as const;
+/** Fields copied from spec.service to every http route, under the same name (match is handled apart). */
+const COPIED_HTTP_FIELDS = ['retries', 'timeout', 'headers', 'corsPolicy'] as const;
+
+type HttpRoute = NonNullable<VirtualServiceSpec['http']>[number];
+type HttpDestination = NonNullable<HttpRoute['route']>[number];
+type StringMatch = NonNullable<HttpMatch['uri']>;
+
+/** The response header fledge (as Flagger) sets the session-affinity cookie with. */
+export const SET_COOKIE = 'Set-Cookie';
+
+/** `s` as an RE2 literal. */
+const regexLiteral = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Istio's StringMatch has no suffix: Flagger's A/B `suffix` becomes the equivalent regex. */
+function istioStringMatch(m: StringMatch & { suffix?: unknown }): StringMatch {
+  const { suffix, ...rest } = m;
+  return typeof suffix === 'string' ? { ...rest, regex: `.*${regexLiteral(suffix)}` } : rest;
+}
+
+function istioStringMatches(
+  rec: Record<string, StringMatch> | undefined,
+): Record<string, StringMatch> | undefined {
+  if (rec === undefined) return undefined;
+  return Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, istioStringMatch(v)]));
+}
 
 /**
- * The VirtualService `<service>` as Flagger writes it for the canary strategy: hosts [service, ...hosts],
- * gateways, one http route with the spec's match/rewrite/retries/timeout/headers/corsPolicy and the two weighted
- * destinations. Throws on weights that do not sum to 100 (a caller's bug).
+ * Flagger's merge of conditions with spec.service.match: every condition combined with every service match
+ * (headers, queryParams and sourceLabels joined, the condition's winning on a clash); the conditions alone
+ * when the service has no match.
  */
-export function buildVirtualService(
-  canary: Canary,
-  w: RouteWeights,
-  flavor: RouteFlavor,
-): Outcome<VirtualService> {
-  checkWeights(w);
+export function mergeMatches(conditions: readonly HttpMatch[], service: readonly HttpMatch[]): HttpMatch[] {
+  const join = <T>(a: Record<string, T> | undefined, b: Record<string, T> | undefined) =>
+    a === undefined && b === undefined ? undefined : { ...a, ...b };
+  const defaults: HttpMatch[] = service.length > 0 ? [...service] : [{}];
+  return conditions.flatMap((c) =>
+    defaults.map((d) => {
+      const merged: HttpMatch = {
+        ...d,
+        ...c,
+        headers: join(d.headers, istioStringMatches(c.headers)),
+        queryParams: join(d.queryParams, istioStringMatches(c.queryParams)),
+        sourceLabels: join(d.sourceLabels, c.sourceLabels),
+      };
+      for (const k of ['headers', 'queryParams', 'sourceLabels'] as const)
+        if (merged[k] === undefined) delete merged[k];
+      return merged;
+    }),
+  );
+}
+
+/** The condition on the `cookie` request header that a client holding `name=value` meets (Flagger's regex). */
+export const cookieCondition = (name: string, value: string): HttpMatch => ({
+  headers: { cookie: { regex: `.*${regexLiteral(`${name}=${value}`)}.*` } },
+});
+
+const setCookie = (name: string, value: string, maxAgeSeconds: number): string =>
+  `${name}=${value}; Max-Age=${maxAgeSeconds}`;
+
+/** `name=value; Max-Age=N` → its parts; undefined for anything else. */
+function parseSetCookie(
+  header: string | undefined,
+): { name: string; value: string; maxAge: number } | undefined {
+  const m = /^([^=;\s]+)=([^;]*);\s*Max-Age=(-?\d+)$/.exec(header ?? '');
+  return m?.[1] === undefined ? undefined : { name: m[1], value: m[2] ?? '', maxAge: Number(m[3]) };
+}
+
+const responseAdd = (h: HttpRoute['headers']): Record<string, string> => h?.response?.add ?? {};
+
+/** A Set-Cookie in a response `add` map, whatever the case of its name. */
+const setCookieOf = (h: HttpRoute['headers']): string | undefined =>
+  Object.entries(responseAdd(h)).find(([k]) => k.toLowerCase() === SET_COOKIE.toLowerCase())?.[1];
+
+function withResponseAdd(
+  h: HttpRoute['headers'],
+  add: Record<string, string>,
+): NonNullable<HttpRoute['headers']> {
+  return { ...h, response: { ...h?.response, add: { ...responseAdd(h), ...add } } };
+}
+
+/**
+ * The http routes of a route state, in Flagger's layouts (service fields copied on each):
+ * - plain: one route, primary/canary weighted (with mirror + mirrorPercentage when mirroring);
+ * - A/B (match): a route for the merged conditions with the weights, then the service's route 100% primary;
+ * - session affinity at a canary weight above 0: a route for requests carrying the cookie 100% canary, then the
+ *   weighted route whose canary destination adds `Set-Cookie: name=value; Max-Age=N` to its responses;
+ * - session affinity at weight 0: the cookie's route adds `Set-Cookie: name=value; Max-Age=-1` (expiring it)
+ *   and goes where the weighted route goes.
+ */
+function httpRoutes(canary: Canary, r: RouteState): Record<string, unknown>[] {
   const s = canary.spec.service;
   const names = workloadNames(canary);
-  const destination = (host: string, weight: number) => ({
+  const destination = (host: string, weight: number): HttpDestination => ({
     destination: { host, port: { number: s.port } },
     weight,
   });
-  const http: Record<string, unknown> = {};
+  const common: Record<string, unknown> = {};
   for (const key of COPIED_HTTP_FIELDS) {
     const v = s[key];
-    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) http[key] = v;
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) common[key] = v;
   }
   // Flagger's rewrite also has `type` (Gateway API); Istio's has uri and authority only.
   if (s.rewrite?.uri !== undefined || s.rewrite?.authority !== undefined)
-    http.rewrite = {
+    common.rewrite = {
       ...(s.rewrite.uri !== undefined ? { uri: s.rewrite.uri } : {}),
       ...(s.rewrite.authority !== undefined ? { authority: s.rewrite.authority } : {}),
     };
-  http.route = [destination(names.primaryService, w.primary), destination(names.canaryService, w.canary)];
-  const raw = { hosts: [...new Set([s.name, ...(s.hosts ?? [])])], gateways: [...s.gateways], http: [http] };
+  const serviceMatch = s.match ?? [];
+  const route = (match: HttpMatch[], dests: HttpDestination[], extra: Record<string, unknown> = {}) => ({
+    ...(match.length > 0 ? { match } : {}),
+    ...common,
+    ...extra,
+    route: dests,
+  });
+  const weighted = [destination(names.primaryService, r.primary), destination(names.canaryService, r.canary)];
+  const mirror =
+    r.mirror === undefined
+      ? {}
+      : {
+          mirror: { host: names.canaryService, port: { number: s.port } },
+          mirrorPercentage: { value: r.mirror.weightPercent },
+        };
+
+  if (r.match !== undefined && r.match.length > 0)
+    return [
+      route(mergeMatches(r.match, serviceMatch), weighted, mirror),
+      route(serviceMatch, [destination(names.primaryService, 100)]),
+    ];
+  const affinity = r.sessionAffinity;
+  if (affinity === undefined) return [route(serviceMatch, weighted, mirror)];
+  const cookieMatch = mergeMatches(
+    [cookieCondition(affinity.cookieName, affinity.cookieValue)],
+    serviceMatch,
+  );
+  if (r.canary === 0) {
+    const expire = setCookie(affinity.cookieName, affinity.cookieValue, -1);
+    return [
+      route(cookieMatch, weighted, { headers: withResponseAdd(s.headers, { [SET_COOKIE]: expire }) }),
+      route(serviceMatch, weighted, mirror),
+    ];
+  }
+  const cookie = setCookie(affinity.cookieName, affinity.cookieValue, affinity.maxAgeSeconds);
+  const [toPrimary, toCanary] = weighted;
+  const sticky = [destination(names.primaryService, 0), destination(names.canaryService, 100)];
+  return [
+    route(cookieMatch, sticky),
+    route(
+      serviceMatch,
+      [
+        ...(toPrimary ? [toPrimary] : []),
+        ...(toCanary
+          ? [{ ...toCanary, headers: withResponseAdd(toCanary.headers, { [SET_COOKIE]: cookie }) }]
+          : []),
+      ],
+      mirror,
+    ),
+  ];
+}
+
+/**
+ * The VirtualService `<service>` as Flagger writes it: hosts [service, ...hosts], gateways, and the http routes
+ * of the route state (see httpRoutes) with the spec's match/rewrite/retries/timeout/headers/corsPolicy. Throws
+ * on weights that do not sum to 100 (a caller's bug).
+ */
+export function buildVirtualService(
+  canary: Canary,
+  r: RouteState,
+  flavor: RouteFlavor,
+): Outcome<VirtualService> {
+  checkWeights(r);
+  const s = canary.spec.service;
+  const raw = {
+    hosts: [...new Set([s.name, ...(s.hosts ?? [])])],
+    gateways: [...s.gateways],
+    http: httpRoutes(canary, r),
+  };
   const spec = validated(virtualServiceSpec, raw, (p) =>
     p[0] === 'http' ? pathOf('spec.service', p.slice(2)) : pathOf('spec.service', p),
   );
@@ -149,29 +293,86 @@ export function buildVirtualService(
 const isHost = (host: string, service: string): boolean => host === service || host.startsWith(`${service}.`);
 
 /**
- * The weights a VirtualService serves to the Canary's primary and canary Services: the first http route that
- * has a destination to either. A destination without a weight gets 100 when it is the route's only one
- * (Istio's rule), else 0. A problem when no route leads to them.
+ * The http route that carries the Canary's weights (Flagger's rule): the last one with a destination to the
+ * canary Service (so A/B's match route, and the weighted route after a session cookie's), else the first one
+ * with a destination to the primary; -1 when none leads to either.
+ */
+function weightsRouteIndex(canary: Canary, http: readonly HttpRoute[]): number {
+  const names = workloadNames(canary);
+  const leadsTo = (h: HttpRoute, service: string) =>
+    (h.route ?? []).some((r) => isHost(r.destination.host, service));
+  for (let i = http.length - 1; i >= 0; i--) {
+    const h = http[i];
+    if (h !== undefined && leadsTo(h, names.canaryService)) return i;
+  }
+  return http.findIndex((h) => leadsTo(h, names.primaryService));
+}
+
+/**
+ * The weights a VirtualService serves to the Canary's primary and canary Services, from the route that
+ * carries them (see weightsRouteIndex). A destination without a weight gets 100 when it is the route's only
+ * one (Istio's rule), else 0. A problem when no route leads to them.
  */
 export function readWeights(canary: Canary, vs: Pick<VirtualService, 'spec'>): Outcome<RouteWeights> {
   const names = workloadNames(canary);
-  for (const http of vs.spec.http ?? []) {
-    const route = http.route ?? [];
-    const weightTo = (service: string): number | undefined => {
-      const dests = route.filter((r) => isHost(r.destination.host, service));
-      if (dests.length === 0) return undefined;
-      return dests.reduce((sum, r) => sum + (r.weight ?? (route.length === 1 ? 100 : 0)), 0);
+  const http = vs.spec.http ?? [];
+  const route = http[weightsRouteIndex(canary, http)]?.route;
+  if (route === undefined)
+    return {
+      ok: false,
+      field: 'spec.service.name',
+      message: `VirtualService ${canary.spec.service.name} has no http route to ${names.primaryService} or ${names.canaryService}`,
     };
-    const primary = weightTo(names.primaryService);
-    const canaryWeight = weightTo(names.canaryService);
-    if (primary !== undefined || canaryWeight !== undefined)
-      return { ok: true, value: { primary: primary ?? 0, canary: canaryWeight ?? 0 } };
-  }
+  const weightTo = (service: string): number =>
+    route
+      .filter((r) => isHost(r.destination.host, service))
+      .reduce((sum, r) => sum + (r.weight ?? (route.length === 1 ? 100 : 0)), 0);
   return {
-    ok: false,
-    field: 'spec.service.name',
-    message: `VirtualService ${canary.spec.service.name} has no http route to ${names.primaryService} or ${names.canaryService}`,
+    ok: true,
+    value: { primary: weightTo(names.primaryService), canary: weightTo(names.canaryService) },
   };
+}
+
+/**
+ * The route state a VirtualService serves, as far as its layout shows it (see httpRoutes): the weights; the
+ * mirror to the canary; the session cookie (from the canary's Set-Cookie, or the expiring one before the
+ * weighted route); and for A/B the conditions of the weights route as served (merged with spec.service.match).
+ */
+export function readRoutes(canary: Canary, vs: Pick<VirtualService, 'spec'>): Outcome<RouteState> {
+  const weights = readWeights(canary, vs);
+  if (!weights.ok) return weights;
+  const names = workloadNames(canary);
+  const http = vs.spec.http ?? [];
+  const at = weightsRouteIndex(canary, http);
+  const carrier = http[at];
+  const state: RouteState = { ...weights.value };
+  if (carrier?.mirror !== undefined && isHost(carrier.mirror.host, names.canaryService))
+    state.mirror = { weightPercent: carrier.mirrorPercentage?.value ?? 100 };
+  const toCanary = carrier?.route?.find((r) => isHost(r.destination.host, names.canaryService));
+  const cookie =
+    parseSetCookie(setCookieOf(toCanary?.headers)) ??
+    http
+      .slice(0, at)
+      .map((h) => parseSetCookie(setCookieOf(h.headers)))
+      .find((c) => c !== undefined && c.maxAge < 0);
+  if (cookie !== undefined)
+    state.sessionAffinity = {
+      cookieName: cookie.name,
+      cookieValue: cookie.value,
+      maxAgeSeconds: cookie.maxAge,
+    };
+  else if (carrier?.match !== undefined && at < http.length - 1) state.match = carrier.match;
+  return { ok: true, value: state };
+}
+
+/**
+ * The route state reconcile writes back over a served one: the same weights, mirror and session cookie, and
+ * A/B's conditions taken from the current spec (so a spec change applies; none left means a plain route).
+ */
+export function reconciledRoutes(canary: Canary, served: RouteState): RouteState {
+  const { match, ...rest } = served;
+  const conditions = canary.spec.analysis.match;
+  return match !== undefined && conditions.length > 0 ? { ...rest, match: conditions } : rest;
 }
 
 /**

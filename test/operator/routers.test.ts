@@ -12,9 +12,12 @@ import type { VirtualService } from '../../operator/routers/routes.js';
 import {
   buildDestinationRules,
   buildVirtualService,
+  readRoutes,
   readWeights,
+  reconciledRoutes,
   updatedRouteObject,
 } from '../../operator/routers/routes.js';
+import type { RouteState } from '../../operator/scheduler/index.js';
 import { PODINFO_CANARY_YAML } from '../fixtures/podinfo-canary.js';
 import { installCrds } from '../helpers/crds.js';
 import type { TestCluster } from '../helpers/sandbox.js';
@@ -192,6 +195,129 @@ describe('route builders', () => {
     if (updated) expect(updatedRouteObject(updated, vsOrThrow(changed, 70, 30))).toBeNull();
   });
 
+  const build = (c: Canary, r: RouteState): VirtualService => {
+    const built = buildVirtualService(c, r, MESH_FLAVOR);
+    if (!built.ok) throw new Error(built.message);
+    return built.value;
+  };
+  const dest = (host: string, weight: number) => ({ destination: { host, port: { number: 9898 } }, weight });
+  const plain = podinfo({ retries: undefined });
+  const insiders = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+
+  it('A/B: a first route for the conditions with the weights, then everything else 100% primary', () => {
+    expect(build(plain, { primary: 0, canary: 100, match: insiders }).spec.http).toEqual([
+      { match: insiders, route: [dest('podinfo-primary', 0), dest('podinfo-canary', 100)] },
+      { route: [dest('podinfo-primary', 100)] },
+    ]);
+  });
+
+  it("A/B merges the conditions with every service match (Flagger's product); suffix becomes a regex", () => {
+    const c = podinfo({
+      retries: undefined,
+      match: [{ uri: { prefix: '/api' } }, { uri: { prefix: '/v2' }, headers: { 'x-a': { exact: '1' } } }],
+    });
+    const http = build(c, {
+      primary: 0,
+      canary: 100,
+      match: [
+        { headers: { 'user-agent': { suffix: 'Firefox.1' } } },
+        { headers: { 'x-b': { prefix: 'b' } } },
+      ],
+    }).spec.http;
+    expect(http?.[0]?.match).toEqual([
+      { uri: { prefix: '/api' }, headers: { 'user-agent': { regex: '.*Firefox\\.1' } } },
+      {
+        uri: { prefix: '/v2' },
+        headers: { 'x-a': { exact: '1' }, 'user-agent': { regex: '.*Firefox\\.1' } },
+      },
+      { uri: { prefix: '/api' }, headers: { 'x-b': { prefix: 'b' } } },
+      { uri: { prefix: '/v2' }, headers: { 'x-a': { exact: '1' }, 'x-b': { prefix: 'b' } } },
+    ]);
+    expect(http?.[1]?.match).toEqual(c.spec.service.match);
+  });
+
+  it('mirroring: the weighted route mirrors mirrorWeight% to the canary Service', () => {
+    expect(build(plain, { primary: 100, canary: 0, mirror: { weightPercent: 40 } }).spec.http).toEqual([
+      {
+        route: [dest('podinfo-primary', 100), dest('podinfo-canary', 0)],
+        mirror: { host: 'podinfo-canary', port: { number: 9898 } },
+        mirrorPercentage: { value: 40 },
+      },
+    ]);
+  });
+
+  const affinity = { cookieName: 'canary', cookieValue: 'abc123', maxAgeSeconds: 3600 };
+  it('session affinity above weight 0: requests with the cookie go to the canary, whose responses set it', () => {
+    expect(build(plain, { primary: 90, canary: 10, sessionAffinity: affinity }).spec.http).toEqual([
+      {
+        match: [{ headers: { cookie: { regex: '.*canary=abc123.*' } } }],
+        route: [dest('podinfo-primary', 0), dest('podinfo-canary', 100)],
+      },
+      {
+        route: [
+          dest('podinfo-primary', 90),
+          {
+            ...dest('podinfo-canary', 10),
+            headers: { response: { add: { 'Set-Cookie': 'canary=abc123; Max-Age=3600' } } },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('session affinity at weight 0: requests with the cookie get it expired and go to the primary', () => {
+    const c = podinfo({ retries: undefined, headers: { response: { add: { 'x-served-by': 'fledge' } } } });
+    expect(build(c, { primary: 100, canary: 0, sessionAffinity: affinity }).spec.http).toEqual([
+      {
+        match: [{ headers: { cookie: { regex: '.*canary=abc123.*' } } }],
+        headers: {
+          response: { add: { 'x-served-by': 'fledge', 'Set-Cookie': 'canary=abc123; Max-Age=-1' } },
+        },
+        route: [dest('podinfo-primary', 100), dest('podinfo-canary', 0)],
+      },
+      {
+        headers: { response: { add: { 'x-served-by': 'fledge' } } },
+        route: [dest('podinfo-primary', 100), dest('podinfo-canary', 0)],
+      },
+    ]);
+  });
+
+  it.each<[string, RouteState]>([
+    ['plain', { primary: 70, canary: 30 }],
+    ['A/B', { primary: 0, canary: 100, match: insiders }],
+    ['mirroring', { primary: 100, canary: 0, mirror: { weightPercent: 100 } }],
+    ['session affinity', { primary: 80, canary: 20, sessionAffinity: affinity }],
+    [
+      'expiring session cookie',
+      { primary: 100, canary: 0, sessionAffinity: { ...affinity, maxAgeSeconds: -1 } },
+    ],
+  ])('readRoutes reads back the %s layout; readWeights the weights route', (_what, routes) => {
+    const vs = build(plain, routes);
+    expect(readRoutes(plain, vs)).toEqual({ ok: true, value: routes });
+    expect(readWeights(plain, vs)).toEqual({
+      ok: true,
+      value: { primary: routes.primary, canary: routes.canary },
+    });
+  });
+
+  it('reconcile keeps a served A/B route with the conditions of the current spec, and drops it when none are left', () => {
+    const withMatch = (match: unknown[]): Canary => ({
+      ...plain,
+      spec: {
+        ...plain.spec,
+        analysis: { ...plain.spec.analysis, match: match as Canary['spec']['analysis']['match'] },
+      },
+    });
+    const served: RouteState = { primary: 0, canary: 100, match: insiders };
+    const other = [{ headers: { 'x-other': { exact: 'yes' } } }];
+    expect(reconciledRoutes(withMatch(other), served)).toEqual({ primary: 0, canary: 100, match: other });
+    expect(reconciledRoutes(withMatch([]), served)).toEqual({ primary: 0, canary: 100 });
+    expect(reconciledRoutes(withMatch(other), { primary: 100, canary: 0 })).toEqual({
+      primary: 100,
+      canary: 0,
+    });
+  });
+
   it('provider kubernetes has no router yet: a problem on spec.provider', () => {
     expect(createRouter('kubernetes', {} as never)).toMatchObject({ ok: false, field: 'spec.provider' });
   });
@@ -257,7 +383,7 @@ describe.each([
 
   it('reads no weights and refuses to set them before the routes exist', async () => {
     expect(await router().getWeights(canary)).toEqual({ ok: true, value: null });
-    expect(await router().setWeights(canary, { primary: 50, canary: 50 })).toMatchObject({
+    expect(await router().setRoutes(canary, { primary: 50, canary: 50 })).toMatchObject({
       ok: false,
       field: 'spec.service.name',
     });
@@ -296,13 +422,13 @@ describe.each([
     expect(await versions()).toEqual(before);
   });
 
-  it('setWeights round-trips through getWeights and bumps the generation', async () => {
+  it('setRoutes round-trips through getWeights and bumps the generation', async () => {
     const before = (await readVs()).metadata.generation ?? 0;
-    const set = await router().setWeights(canary, { primary: 70, canary: 30 });
+    const set = await router().setRoutes(canary, { primary: 70, canary: 30 });
     expect(set.ok && set.value.generation).toBeGreaterThan(before);
     expect(await router().getWeights(canary)).toEqual({ ok: true, value: { primary: 70, canary: 30 } });
     // The same weights again write nothing.
-    const again = await router().setWeights(canary, { primary: 70, canary: 30 });
+    const again = await router().setRoutes(canary, { primary: 70, canary: 30 });
     expect(again).toEqual(set);
   });
 
@@ -315,6 +441,16 @@ describe.each([
     const vs = await readVs();
     expect(vs.spec.http?.[0]?.timeout).toBe('15s');
     expect(await router().getWeights(changed)).toEqual({ ok: true, value: { primary: 70, canary: 30 } });
+  });
+
+  it('an A/B route survives a reconcile: the match route keeps the weights, everything else stays on the primary', async () => {
+    const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+    const ab: Canary = { ...canary, spec: { ...canary.spec, analysis: { ...canary.spec.analysis, match } } };
+    expect(await router().setRoutes(ab, { primary: 0, canary: 100, match })).toMatchObject({ ok: true });
+    expect(await router().reconcile(ab)).toMatchObject({ ok: true });
+    expect(readRoutes(ab, await readVs())).toEqual({ ok: true, value: { primary: 0, canary: 100, match } });
+    expect(await router().getWeights(ab)).toEqual({ ok: true, value: { primary: 0, canary: 100 } });
+    expect(await router().setRoutes(ab, { primary: 70, canary: 30 })).toMatchObject({ ok: true });
   });
 
   it('a bad service field is a problem before anything is written', async () => {

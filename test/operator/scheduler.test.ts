@@ -625,9 +625,9 @@ describe('step(): restarts, skipAnalysis, suspend, status', () => {
     },
   );
 
-  it('an unsupported strategy is reported, never replaced by canary', () => {
+  it('a strategy that cannot run is reported, never replaced by another', () => {
     const { status: s, obs } = running(0);
-    const { status, actions } = decided(run(makeSpec({ iterations: 5 }), s, obs));
+    const { status, actions } = decided(run(makeSpec({ stepWeight: undefined }), s, obs));
     expect(status.phase).toBe('Progressing');
     expect(weights(actions)).toEqual([]);
     expect(actions).toContainEqual(expect.objectContaining({ reason: 'InvalidSpec', eventType: 'Warning' }));

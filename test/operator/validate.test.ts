@@ -350,6 +350,93 @@ describe('validateCanary: semantic rules', () => {
       ],
     ],
     [
+      'mirror without iterations or weights',
+      (_s, a) => {
+        delete a.stepWeight;
+        a.mirror = true;
+      },
+      [
+        'spec.analysis: Required value: one of iterations, stepWeight or stepWeights',
+        'spec.analysis.mirror: mirroring needs blue/green: set iterations (without match) instead of stepWeight(s)',
+      ],
+    ],
+    [
+      'blue/green with mirroring and a mirrorWeight',
+      (_s, a) => {
+        delete a.stepWeight;
+        Object.assign(a, { iterations: 2, mirror: true, mirrorWeight: 40 });
+      },
+      [],
+    ],
+    [
+      'mirrorWeight without mirror',
+      (_s, a) => {
+        delete a.stepWeight;
+        Object.assign(a, { iterations: 2, mirrorWeight: 40 });
+      },
+      ['spec.analysis.mirrorWeight: is set without mirror: true'],
+    ],
+    [
+      'mirrorWeight 0',
+      (_s, a) => {
+        delete a.stepWeight;
+        Object.assign(a, { iterations: 2, mirror: true, mirrorWeight: 0 });
+      },
+      ['spec.analysis.mirrorWeight: 0 must be at least 1'],
+    ],
+    [
+      'A/B match with iterations',
+      (_s, a) => {
+        delete a.stepWeight;
+        a.iterations = 2;
+        a.match = [
+          { headers: { 'x-canary': { exact: 'insider' } } },
+          { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } },
+        ];
+      },
+      [],
+    ],
+    [
+      'match without iterations',
+      (_s, a) => void (a.match = [{ headers: { 'x-canary': { exact: 'insider' } } }]),
+      ['spec.analysis.match: A/B testing needs iterations: set iterations instead of stepWeight(s)'],
+    ],
+    [
+      'A/B conditions that match everything, two kinds at once, sourceLabels on the fledge mesh',
+      (_s, a) => {
+        delete a.stepWeight;
+        a.iterations = 2;
+        a.match = [
+          {},
+          { headers: { 'x-canary': { exact: 'a', prefix: 'b' }, 'x-empty': {} } },
+          { sourceLabels: { app: 'frontend' } },
+        ];
+      },
+      [
+        'spec.analysis.match[0]: matches every request: set headers or queryParams',
+        'spec.analysis.match[1].headers[x-canary]: set exactly one of exact, prefix, suffix or regex (got exact, prefix)',
+        'spec.analysis.match[1].headers[x-empty]: set exactly one of exact, prefix, suffix or regex (got none)',
+        'spec.analysis.match[2].sourceLabels: is not supported by the fledge mesh',
+      ],
+    ],
+    [
+      'session affinity with the canary strategy',
+      (_s, a) => void (a.sessionAffinity = { cookieName: 'canary-session', maxAge: 600 }),
+      [],
+    ],
+    [
+      'session affinity with blue/green, and a cookie name that is not a token',
+      (_s, a) => {
+        delete a.stepWeight;
+        a.iterations = 2;
+        a.sessionAffinity = { cookieName: 'canary session' };
+      },
+      [
+        'spec.analysis.sessionAffinity: session affinity needs the canary strategy: set stepWeight(s) instead of iterations',
+        'spec.analysis.sessionAffinity.cookieName: "canary session" is not a cookie name',
+      ],
+    ],
+    [
       'primaryScalerReplicas min above max',
       (s) => void ((s.autoscalerRef as Obj).primaryScalerReplicas = { minReplicas: 5, maxReplicas: 2 }),
       ['spec.autoscalerRef.primaryScalerReplicas.minReplicas: 5 is greater than maxReplicas 2'],

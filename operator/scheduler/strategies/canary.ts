@@ -1,7 +1,9 @@
 // The canary strategy (SPEC §3.4): the canary weight moves by stepWeight up to maxWeight, or through the
-// stepWeights list, and back down by stepWeightPromotion (or at once) while promoting.
+// stepWeights list, and back down by stepWeightPromotion (or at once) while promoting; with
+// analysis.sessionAffinity, a client the canary answered stays on it (Flagger's cookie routes).
 import type { SchedulerSpec } from '../types.js';
-import type { StrategyChoice } from './strategy.js';
+import type { RouteState, StrategyChoice } from './strategy.js';
+import { weightsOnly } from './strategy.js';
 
 /** Weights are percentages: primary + canary = TOTAL_WEIGHT. */
 export const TOTAL_WEIGHT = 100;
@@ -39,6 +41,23 @@ function validate(analysis: Analysis): string | undefined {
   return undefined;
 }
 
+/**
+ * The session cookie of a run: `<cookieName>=<revision>`, so it is the same on every tick of the run (step() is
+ * pure: no random value) and differs from the previous run's.
+ */
+function withAffinity(analysis: Analysis, routes: RouteState, revision: string): RouteState {
+  const affinity = analysis.sessionAffinity;
+  if (affinity === undefined) return routes;
+  return {
+    ...routes,
+    sessionAffinity: {
+      cookieName: affinity.cookieName,
+      cookieValue: revision,
+      maxAgeSeconds: affinity.maxAge,
+    },
+  };
+}
+
 export function canaryStrategy(analysis: Analysis): StrategyChoice {
   const invalid = validate(analysis);
   if (invalid !== undefined) return { ok: false, message: invalid };
@@ -47,14 +66,24 @@ export function canaryStrategy(analysis: Analysis): StrategyChoice {
     ok: true,
     strategy: {
       name: 'canary',
-      next: ({ canaryWeight, iterations }) =>
-        canaryWeight >= max
-          ? { kind: 'complete' }
-          : { kind: 'advance', canaryWeight: nextCanaryWeight(analysis, canaryWeight), iterations },
+      next: ({ canaryWeight, iterations }) => {
+        if (canaryWeight >= max) return { kind: 'complete' };
+        const next = nextCanaryWeight(analysis, canaryWeight);
+        return {
+          kind: 'advance',
+          canaryWeight: next,
+          iterations,
+          gate: 'confirm-traffic-increase',
+          message: `Advance canary weight to ${next}%`,
+        };
+      },
       promotionWeight: (canaryWeight) => {
         const step = analysis.stepWeightPromotion ?? 0;
         return step > 0 ? Math.max(0, canaryWeight - step) : 0;
       },
+      routes: (canaryWeight, revision) => withAffinity(analysis, weightsOnly(canaryWeight), revision),
+      // At weight 0 the session routes expire the run's cookie on the clients that still send it.
+      finalRoutes: (revision) => withAffinity(analysis, weightsOnly(0), revision),
     },
   };
 }
