@@ -1,4 +1,5 @@
 // The fledge command line: dispatches subcommands. Each subcommand lives in its own module.
+import { runControl } from './control.js';
 import { runDemo } from './demo.js';
 import { runLoadTester } from './loadtester.js';
 import { runMesh } from './mesh.js';
@@ -13,9 +14,15 @@ commands:
   loadtester  run the load tester that Canary webhooks call (commands, HTTP/gRPC load, gates)
   operator    run the operator with the embedded xDS control plane against a cluster
   mesh        run the xDS control plane alone (Envoy and proxyless gRPC clients) against a cluster
+  status      show canaries (a table, or one with NAME); --watch exits 0 on Succeeded, 1 on Failed
+  promote     promote canary NAME now, skipping the remaining steps (sets fledge.dev/promote)
+  abort       roll canary NAME back now (fledge.dev/abort)
+  resume      let canary NAME leave Waiting / WaitingPromotion (fledge.dev/resume)
+  retry       run a Failed canary NAME again (fledge.dev/retry)
   help        show this text
 
-Run "fledge <command> --help" for the flags of a command.`;
+Run "fledge <command> --help" for the flags of a command. As a kubectl plugin (bin/kubectl-fledge on the
+PATH) the same commands run as "kubectl fledge status", "kubectl fledge promote NAME -n NS", ….`;
 
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
@@ -34,6 +41,13 @@ export async function main(argv: string[]): Promise<void> {
       return;
     case 'mesh':
       process.exitCode = await runMesh(rest);
+      return;
+    case 'status':
+    case 'promote':
+    case 'abort':
+    case 'resume':
+    case 'retry':
+      process.exitCode = await runControl(cmd, rest);
       return;
     case undefined:
     case 'help':

@@ -8,6 +8,7 @@ import { Informer } from './k8s/informer.js';
 import { WorkQueue } from './queue.js';
 import type { ReconcileReason } from './reconcile.js';
 import { intervalMs } from './reconcile.js';
+import { readManualRequests } from './scheduler/manual.js';
 import { Ticker } from './ticker.js';
 import { parseCanary } from './validate.js';
 
@@ -52,6 +53,8 @@ export class CanaryController {
   private readonly ticker: Ticker;
   /** Keys whose next run is an analysis tick (cleared when that run succeeds). */
   private readonly dueTicks = new Set<string>();
+  /** The manual annotations (SPEC §3.6) last seen per key, so only a new request triggers a tick. */
+  private readonly manualSeen = new Map<string, string>();
   private reconcile: ReconcileFn | undefined;
   private readonly log: ControllerLogger;
 
@@ -135,6 +138,7 @@ export class CanaryController {
     if (event === 'delete') {
       this.ticker.remove(k);
       this.dueTicks.delete(k);
+      this.manualSeen.delete(k);
       return;
     }
     if (!this.reconcile) return;
@@ -142,6 +146,10 @@ export class CanaryController {
     const every = parsed.ok ? Math.max(1000, intervalMs(parsed.value)) : 60_000;
     if (!this.ticker.has(k)) this.ticker.schedule(k, every, Date.now() + every);
     else this.ticker.reschedule(k, every);
+    // A manual request acts now, not at the next interval: its reconcile counts as a tick.
+    const manual = JSON.stringify(readManualRequests(c.metadata?.annotations));
+    if (manual !== '{}' && manual !== this.manualSeen.get(k)) this.dueTicks.add(k);
+    this.manualSeen.set(k, manual);
     this.queue.add(k);
   }
 

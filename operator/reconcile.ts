@@ -10,6 +10,8 @@ import { kubeRequest } from './k8s/raw.js';
 import type { Router, RouterResult } from './router.js';
 import type { Action, Observations } from './scheduler/index.js';
 import { settleStep } from './scheduler/index.js';
+import { readManualRequests } from './scheduler/manual.js';
+import { windowState } from './scheduler/windows.js';
 import type { CanaryLookups, Problem } from './validate.js';
 import { formatProblem, parseCanary, validateCanary } from './validate.js';
 import type { DeploymentWorkload } from './workload.js';
@@ -128,7 +130,9 @@ export class Reconciler {
       return;
     }
     const phase = status.phase ?? '';
-    if (reason === 'event' && ANALYSING.includes(phase)) return;
+    // Manual requests (SPEC §3.6) act on the next reconcile, whatever triggered it.
+    const manual = readManualRequests(canary.metadata.annotations);
+    if (reason === 'event' && ANALYSING.includes(phase) && Object.keys(manual).length === 0) return;
 
     const observed = await this.deps.workload.observe(canary);
     if (observed.problems.length > 0 && observed.canary === null) {
@@ -143,8 +147,11 @@ export class Reconciler {
       canary: observed.canary,
       routes: routes.ok ? routes.value : null,
       targetRevision: observed.targetRevision,
+      manual,
     };
     const nowMs = this.deps.now();
+    if (canary.spec.analysis.windows.length > 0)
+      observations.window = windowState(canary.spec.analysis.windows, nowMs);
     const baseStatus = withValidated(status, [], new Date(nowMs).toISOString());
     const settled = await settleStep(
       { spec: canary.spec, status: baseStatus, observations, nowMs },
@@ -308,8 +315,42 @@ export class Reconciler {
         case 'recordMetric':
           this.deps.metrics.verdict(canary, a.verdict);
           break;
+        case 'consumeAnnotations': {
+          const r = await this.removeAnnotations(canary, a.annotations);
+          if (!r.ok) failed('consumeAnnotations', { field: 'metadata.annotations', message: r.message });
+          break;
+        }
       }
     }
+  }
+
+  /**
+   * Removes consumed manual annotations from the Canary with one JSON patch that first tests each value, so a
+   * value changed since the tick read it is not lost: the patch is refused (422) and the next tick sees it.
+   */
+  private async removeAnnotations(
+    canary: Canary,
+    annotations: Record<string, string>,
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const ops = Object.entries(annotations).flatMap(([name, value]) => {
+      const path = `/metadata/annotations/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      return [
+        { op: 'test', path, value },
+        { op: 'remove', path },
+      ];
+    });
+    const res = await kubeRequest(this.deps.kc, {
+      method: 'PATCH',
+      path: `/apis/flagger.app/v1beta1/namespaces/${canary.metadata.namespace ?? ''}/canaries/${canary.metadata.name ?? ''}`,
+      contentType: 'application/json-patch+json',
+      body: ops,
+      timeoutMs: this.deps.timeoutMs ?? 10_000,
+    }).catch((err: unknown) => ({ status: 0, body: String(err) }));
+    // 422: a value changed (or was removed) meanwhile; what is there now is for the next tick.
+    if ((res.status >= 200 && res.status < 300) || res.status === 422) return { ok: true };
+    const body = res.body as { message?: string } | string | undefined;
+    const text = typeof body === 'string' ? body : (body?.message ?? '');
+    return { ok: false, message: `HTTP ${res.status}: ${text}` };
   }
 
   /**

@@ -29,7 +29,12 @@ export type Action =
   /** Fire-and-forget webhooks whose results never gate: post-rollout after Succeeded or Failed. */
   | { type: 'callWebhooks'; webhookType: 'post-rollout' }
   /** Record a metric verdict (fledge_canary_metric_analysis); dry-run verdicts are recorded too. */
-  | { type: 'recordMetric'; verdict: Verdict };
+  | { type: 'recordMetric'; verdict: Verdict }
+  /**
+   * Remove these annotations (name → the value step() saw) from the Canary: the manual requests this tick
+   * consumed. An annotation whose value changed meanwhile is left for the next tick.
+   */
+  | { type: 'consumeAnnotations'; annotations: Record<string, string> };
 
 /**
  * An input step() needs before it can decide. Asked one at a time and only when the tick reaches the point

@@ -20,18 +20,35 @@ export function withPromotedCondition(
   message: string,
   nowIso: string,
 ): CanaryCondition[] {
-  const previous = conditions?.find((c) => c.type === PROMOTED);
-  const status = promotedStatus(phase);
   const reason = phase === '' ? 'Unknown' : phase;
-  const sameStatus = previous !== undefined && previous.status === status;
-  const sameText = sameStatus && previous.reason === reason && previous.message === message;
-  const promoted: CanaryCondition = {
-    type: PROMOTED,
-    status,
-    reason,
-    message,
-    lastTransitionTime: sameStatus ? (previous.lastTransitionTime ?? nowIso) : nowIso,
-    lastUpdateTime: sameText ? (previous.lastUpdateTime ?? nowIso) : nowIso,
-  };
-  return [...(conditions ?? []).filter((c) => c.type !== PROMOTED), promoted];
+  return withCondition(
+    conditions,
+    { type: PROMOTED, status: promotedStatus(phase), reason, message },
+    nowIso,
+  );
+}
+
+/**
+ * The conditions list with one condition of `next.type` set (appended last) or, for `{remove: type}`, removed;
+ * other types are kept. Timestamps move as for Promoted (see withPromotedCondition).
+ */
+export function withCondition(
+  conditions: readonly CanaryCondition[] | undefined,
+  next: Omit<CanaryCondition, 'lastTransitionTime' | 'lastUpdateTime'> | { remove: string },
+  nowIso: string,
+): CanaryCondition[] {
+  const type = 'remove' in next ? next.remove : next.type;
+  const others = (conditions ?? []).filter((c) => c.type !== type);
+  if ('remove' in next) return others;
+  const previous = conditions?.find((c) => c.type === type);
+  const sameStatus = previous !== undefined && previous.status === next.status;
+  const sameText = sameStatus && previous.reason === next.reason && previous.message === next.message;
+  return [
+    ...others,
+    {
+      ...next,
+      lastTransitionTime: sameStatus ? (previous.lastTransitionTime ?? nowIso) : nowIso,
+      lastUpdateTime: sameText ? (previous.lastUpdateTime ?? nowIso) : nowIso,
+    },
+  ];
 }

@@ -3,7 +3,9 @@
 import type { CanaryPhase, CanaryStatus } from '../../crds/schema/flagger.js';
 import type { WebhookResult } from '../../analysis/webhooks.js';
 import type { Action, GatherRequest } from './actions.js';
-import { withPromotedCondition } from './conditions.js';
+import { withCondition, withPromotedCondition } from './conditions.js';
+import type { ManualRequest } from './manual.js';
+import { MANUAL_REQUESTS, MANUAL_VALUE, manualAnnotation } from './manual.js';
 import { TOTAL_WEIGHT } from './strategies/canary.js';
 import { selectStrategy, type Strategy } from './strategies/strategy.js';
 import type {
@@ -27,8 +29,11 @@ import type {
  *   failed after its status write is corrected by the next tick.
  * - lastTransitionTime changes only when the phase changes, so the progress deadline counts from the start of
  *   the current phase.
- * - Not handled yet: the manual annotations of SPEC §3.6 (promote/abort/resume/retry), analysis windows,
- *   revertOnDeletion (Terminating), and the A/B and blue/green strategies (see strategies/strategy.ts).
+ * - Manual requests (observations.manual, SPEC §3.6) are consumed by the tick that sees them, applied or not,
+ *   and act regardless of analysis windows; outside every window (observations.window) a run neither starts
+ *   nor advances (see the end of this file).
+ * - Not handled yet: revertOnDeletion (Terminating), and the A/B and blue/green strategies (see
+ *   strategies/strategy.ts).
  */
 
 /** The mutable part of the status while a tick is decided. */
@@ -48,6 +53,10 @@ interface Tick {
   actions: Action[];
   /** Overrides the condition message this tick (e.g. why a run failed). */
   conditionMessage?: string;
+  /** Conditions other than Promoted this tick sets or removes, in order (applied by decide()). */
+  conditions: Parameters<typeof withCondition>[1][];
+  /** A gate a manual `resume` approved: it passes this tick without running its webhooks. */
+  approved?: GatingWebhookType;
 }
 
 type Gate = { kind: 'pass' } | { kind: 'fail'; message: string } | { kind: 'gather'; request: GatherRequest };
@@ -56,9 +65,6 @@ const RUNNING: readonly CanaryPhase[] = ['Progressing', 'WaitingPromotion'];
 
 export function step(input: StepInput): StepResult {
   const { spec, status } = input;
-  // Suspended: no action, no status change.
-  if (spec.suspend) return { kind: 'decided', status: { ...status }, actions: [] };
-
   const t: Tick = {
     input,
     draft: {
@@ -71,12 +77,20 @@ export function step(input: StepInput): StepResult {
       trackedConfigs: status.trackedConfigs,
     },
     actions: [{ type: 'bootstrap' }],
+    conditions: [{ remove: WINDOW_CONDITION }],
   };
+  const request = consumeManual(t);
+  // Suspended: no status change; the only actions report and clear manual requests (ignored).
+  if (spec.suspend) return { kind: 'decided', status: { ...status }, actions: t.actions.slice(1) };
   const phase = t.draft.phase;
   if (phase === '') return initialize(t);
   if (phase === 'Initializing') return initializing(t);
   // revertOnDeletion is not implemented yet: a terminating canary is left alone.
-  if (phase === 'Terminating' || phase === 'Terminated') return decide({ ...t, actions: [] });
+  if (phase === 'Terminating' || phase === 'Terminated') return decide({ ...t, actions: t.actions.slice(1) });
+  if (request === 'abort') return abort(t);
+  if (request === 'promote') return manualPromote(t);
+  if (request === 'retry') return retry(t);
+  if (request === 'resume') t.approved = phase === 'Waiting' ? 'confirm-rollout' : 'confirm-promotion';
 
   const choice = selectStrategy(spec.analysis);
   if (!choice.ok) return decide(event(t, 'Warning', 'InvalidSpec', choice.message));
@@ -93,10 +107,10 @@ export function step(input: StepInput): StepResult {
   }
   if (RUNNING.includes(phase)) {
     if (input.observations.targetRevision !== t.draft.lastAppliedSpec) return restart(t);
-    return analyse(t, strategy);
+    return holdOutsideWindow(t) ?? analyse(t, strategy);
   }
   // Initialized, Waiting, Succeeded, Failed.
-  return startRun(t);
+  return (isNewRevision(t) ? holdOutsideWindow(t) : undefined) ?? startRun(t);
 }
 
 // ---- phases
@@ -374,6 +388,7 @@ function outcomes(
 
 /** A gate passes when every webhook of the type passed (or none is configured). */
 function webhookGate(t: Tick, type: GatingWebhookType): Gate {
+  if (t.approved === type) return { kind: 'pass' };
   const got = outcomes(t, type);
   if (got.kind === 'gather') return got;
   const failed = got.outcomes.filter((o) => o.result.outcome !== 'passed');
@@ -453,8 +468,143 @@ function decide(t: Tick): StepResult {
     trackedConfigs: t.draft.trackedConfigs,
     lastTransitionTime:
       phaseChanged || status.lastTransitionTime === undefined ? nowIso : status.lastTransitionTime,
-    conditions: withPromotedCondition(status.conditions, t.draft.phase, conditionMessage(t), nowIso),
+    conditions: withPromotedCondition(
+      t.conditions.reduce((list, c) => withCondition(list, c, nowIso), status.conditions ?? []),
+      t.draft.phase,
+      conditionMessage(t),
+      nowIso,
+    ),
     observedGeneration: observations.generation,
   };
   return { kind: 'decided', status: next, actions: t.actions };
+}
+
+// ---- manual control (SPEC §3.6) and analysis windows (SPEC §2.1)
+
+/** fledge's condition recording the last manual requests consumed: True when one was applied. */
+export const MANUAL_CONDITION = 'ManualControl';
+/** fledge's condition present while a run waits or holds outside every analysis window. */
+export const WINDOW_CONDITION = 'AnalysisWindow';
+
+/**
+ * Consumes every manual request of the observations: each is cleared (one consumeAnnotations action), reported
+ * (an event and the ManualControl condition) and at most one is returned to apply, the first applicable in
+ * MANUAL_REQUESTS order. A value other than "true" is a Warning, never a request that stays.
+ */
+function consumeManual(t: Tick): ManualRequest | undefined {
+  const manual = t.input.observations.manual ?? {};
+  const seen: Record<string, string> = {};
+  const lines: string[] = [];
+  let chosen: ManualRequest | undefined;
+  let invalid = false;
+  for (const r of MANUAL_REQUESTS) {
+    const value = manual[r];
+    if (value === undefined) continue;
+    const name = manualAnnotation(r);
+    seen[name] = value;
+    if (value !== MANUAL_VALUE) {
+      invalid = true;
+      const line = `${name}: invalid value ${JSON.stringify(value)} (expected "${MANUAL_VALUE}"); the annotation was removed`;
+      event(t, 'Warning', 'InvalidManualRequest', line);
+      lines.push(line);
+      continue;
+    }
+    const why = chosen !== undefined ? `superseded by ${manualAnnotation(chosen)}` : notApplicable(t, r);
+    if (why === undefined) {
+      chosen = r;
+      lines.push(`${name} applied in phase ${t.draft.phase}`);
+      continue;
+    }
+    const line = `${name} ignored: ${why}`;
+    event(t, 'Normal', 'ManualRequestIgnored', line);
+    lines.push(line);
+  }
+  if (lines.length === 0) return undefined;
+  t.actions.push({ type: 'consumeAnnotations', annotations: seen });
+  const reason = invalid ? 'InvalidValue' : chosen !== undefined ? 'Applied' : 'Ignored';
+  const status = !invalid && chosen !== undefined ? 'True' : 'False';
+  t.conditions.push({ type: MANUAL_CONDITION, status, reason, message: `${lines.join('; ')}.` });
+  return chosen;
+}
+
+/** Why a request does nothing in the current state, or undefined when it applies. */
+function notApplicable(t: Tick, r: ManualRequest): string | undefined {
+  const { spec, observations } = t.input;
+  const phase = t.draft.phase;
+  if (spec.suspend) return 'the canary is suspended';
+  const newRevision = observations.targetRevision !== t.draft.lastAppliedSpec;
+  const running = RUNNING.includes(phase);
+  const where = `the phase is ${phase === '' ? 'not set yet' : phase}`;
+  switch (r) {
+    case 'abort':
+      return running || phase === 'Waiting' ? undefined : `no run to abort (${where})`;
+    case 'promote':
+      if (!running) return `promote applies while Progressing or WaitingPromotion (${where})`;
+      return newRevision ? `revision ${observations.targetRevision} restarts the analysis` : undefined;
+    case 'resume':
+      if (phase !== 'Waiting' && phase !== 'WaitingPromotion')
+        return `resume applies while Waiting or WaitingPromotion (${where})`;
+      return phase === 'WaitingPromotion' && newRevision
+        ? `revision ${observations.targetRevision} restarts the analysis`
+        : undefined;
+    case 'retry':
+      if (phase !== 'Failed') return `retry applies to a Failed canary (${where})`;
+      return newRevision ? `revision ${observations.targetRevision} starts a run by itself` : undefined;
+  }
+}
+
+/** fledge.dev/abort: roll back now; the target revision is recorded so the aborted revision stays Failed. */
+function abort(t: Tick): StepResult {
+  applyRevision(t, t.input.observations.targetRevision);
+  return rollback(t, `aborted by ${manualAnnotation('abort')}`);
+}
+
+/** fledge.dev/promote: skip the remaining analysis (and its gates); Promoting from the next tick on. */
+function manualPromote(t: Tick): StepResult {
+  t.draft.phase = 'Promoting';
+  t.actions.push({
+    type: 'promote',
+    revision: t.draft.lastAppliedSpec ?? t.input.observations.targetRevision,
+  });
+  const message = `Promotion requested by ${manualAnnotation('promote')}: skipping the remaining analysis`;
+  return decide(notify(event(t, 'Normal', 'Promoting', message), 'info', `${message}.`));
+}
+
+/** fledge.dev/retry: the Failed revision runs again from weight 0, counters reset, no confirm-rollout. */
+function retry(t: Tick): StepResult {
+  const target = t.input.observations.targetRevision;
+  resetRun(t, 'Progressing');
+  applyRevision(t, target);
+  t.actions.push({ type: 'scaleTargetUp' }, { type: 'setWeights', primary: TOTAL_WEIGHT, canary: 0 });
+  const message = `Retrying revision ${target} (${manualAnnotation('retry')}): restarting the analysis`;
+  return decide(notify(event(t, 'Normal', 'Retry', message), 'info', `${message}.`));
+}
+
+/** A revision neither applied nor promoted: startRun() would begin a run for it. */
+function isNewRevision(t: Tick): boolean {
+  const target = t.input.observations.targetRevision;
+  return target !== t.draft.lastAppliedSpec && target !== t.draft.lastPromotedSpec;
+}
+
+/**
+ * Outside every analysis window: a new run waits and a running one holds its weight (no check, no advance,
+ * no deadline), with the AnalysisWindow condition (reason OutsideWindow) and an event when the hold begins.
+ * undefined when a window is open or a manual resume approved this tick.
+ */
+function holdOutsideWindow(t: Tick): StepResult | undefined {
+  const w = t.input.observations.window;
+  if (w === undefined || w.open || t.approved !== undefined) return undefined;
+  const next =
+    w.nextStartMs === undefined
+      ? 'no window opens again'
+      : `the next window opens at ${new Date(w.nextStartMs).toISOString()}`;
+  const what = RUNNING.includes(t.draft.phase)
+    ? `holding the canary weight at ${t.draft.canaryWeight}%`
+    : `revision ${t.input.observations.targetRevision} waits`;
+  const message = `Outside every analysis window: ${what}; ${next}.`;
+  const previous = t.input.status.conditions?.find((c) => c.type === WINDOW_CONDITION);
+  if (previous?.reason !== 'OutsideWindow') event(t, 'Normal', 'OutsideWindow', message);
+  t.conditions.push({ type: WINDOW_CONDITION, status: 'False', reason: 'OutsideWindow', message });
+  t.conditionMessage = message;
+  return decide(t);
 }

@@ -11,6 +11,8 @@ import type {
 import type { Verdict } from '../../analysis/types.js';
 import type { WebhookResult, WebhookType } from '../../analysis/webhooks.js';
 import type { Action, GatherRequest } from './actions.js';
+import type { ManualRequests } from './manual.js';
+import type { WindowState } from './windows.js';
 
 export type { CanaryPhase, CanaryStatus };
 
@@ -91,6 +93,14 @@ export interface Observations {
   webhooks?: Partial<Record<GatingWebhookType, WebhookOutcome[]>>;
   /** Verdicts of every metric of spec.analysis.metrics, present once step() asked for `runMetrics`. */
   verdicts?: Verdict[];
+  /**
+   * Manual requests (SPEC §3.6): the fledge.dev/* annotations present on the Canary, with their raw values.
+   * step() consumes every one it sees (a `consumeAnnotations` action) and reports each as applied, ignored or
+   * invalid. Absent or empty: none.
+   */
+  manual?: ManualRequests;
+  /** Rollout windows (SPEC §2.1) at nowMs, computed by the shell with windowState(); absent: always open. */
+  window?: WindowState;
 }
 
 export interface StepInput {
