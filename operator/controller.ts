@@ -51,8 +51,9 @@ export class CanaryController {
   readonly alertProviders: Informer<KubernetesObject>;
   private readonly queue: WorkQueue;
   private readonly ticker: Ticker;
-  /** Keys whose next run is an analysis tick (cleared when that run succeeds). */
-  private readonly dueTicks = new Set<string>();
+  /** Key → a number bumped each time a tick becomes due, so a tick due during a run is not lost. */
+  private readonly dueTicks = new Map<string, number>();
+  private tickSeq = 0;
   /** The manual annotations (SPEC §3.6) last seen per key, so only a new request triggers a tick. */
   private readonly manualSeen = new Map<string, string>();
   private reconcile: ReconcileFn | undefined;
@@ -82,7 +83,7 @@ export class CanaryController {
     });
     this.ticker = new Ticker({
       onDue: (k) => {
-        this.dueTicks.add(k);
+        this.dueTicks.set(k, ++this.tickSeq);
         this.queue.add(k);
       },
       ...(opts.onDrift ? { onDrift: (ms: number) => opts.onDrift?.(ms) } : {}),
@@ -148,7 +149,7 @@ export class CanaryController {
     else this.ticker.reschedule(k, every);
     // A manual request acts now, not at the next interval: its reconcile counts as a tick.
     const manual = JSON.stringify(readManualRequests(c.metadata?.annotations));
-    if (manual !== '{}' && manual !== this.manualSeen.get(k)) this.dueTicks.add(k);
+    if (manual !== '{}' && manual !== this.manualSeen.get(k)) this.dueTicks.set(k, ++this.tickSeq);
     this.manualSeen.set(k, manual);
     this.queue.add(k);
   }
@@ -169,8 +170,10 @@ export class CanaryController {
     const reconcile = this.reconcile;
     if (!reconcile) return;
     const [ns, name] = splitKey(k);
-    const reason: ReconcileReason = this.dueTicks.has(k) ? 'tick' : 'event';
+    const due = this.dueTicks.get(k);
+    const reason: ReconcileReason = due !== undefined ? 'tick' : 'event';
     await reconcile(ns, name, reason, signal);
-    if (reason === 'tick') this.dueTicks.delete(k);
+    // A tick that became due while this one ran stays due: the queue runs the key again for it.
+    if (due !== undefined && this.dueTicks.get(k) === due) this.dueTicks.delete(k);
   }
 }
