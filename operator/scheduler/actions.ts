@@ -1,6 +1,7 @@
 // The actions step() asks the shell to perform after the tick's one status write, and the gather requests it
 // makes before deciding. Plain data: the executor (operator/actions.ts) owns every side effect.
 import type { Verdict } from '../../analysis/types.js';
+import type { RouteState } from './strategies/strategy.js';
 import type { GatingWebhookType } from './types.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -14,8 +15,11 @@ export type Action =
   /** Ensure primary Deployment, Services, DestinationRules, routes (100/0 when created) and HPA exist.
    * Creates what is missing; never overwrites the primary's template after initialization. */
   | { type: 'bootstrap' }
-  /** Set the route weights; primary + canary = 100. */
-  | { type: 'setWeights'; primary: number; canary: number }
+  /**
+   * Set the routes: the weights (primary + canary = 100) and, by strategy, the A/B match, the mirror or the
+   * session cookie (RouteState). Named for the weights it began with; a bare {primary, canary} is a plain route.
+   */
+  | ({ type: 'setWeights' } & RouteState)
   /** Copy the target's pod template (and tracked configs) to the primary; record `revision` on the primary. */
   | { type: 'promote'; revision: string }
   /** Scale the target Deployment up from zero (and pause its HPA) for a run. */

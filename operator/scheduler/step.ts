@@ -7,7 +7,7 @@ import { withCondition, withPromotedCondition } from './conditions.js';
 import type { ManualRequest } from './manual.js';
 import { MANUAL_REQUESTS, MANUAL_VALUE, manualAnnotation } from './manual.js';
 import { TOTAL_WEIGHT } from './strategies/canary.js';
-import { selectStrategy, type Strategy } from './strategies/strategy.js';
+import { selectStrategy, weightsOnly, type RouteState, type Strategy } from './strategies/strategy.js';
 import type {
   GatingWebhookType,
   StepInput,
@@ -32,8 +32,9 @@ import type {
  * - Manual requests (observations.manual, SPEC §3.6) are consumed by the tick that sees them, applied or not,
  *   and act regardless of analysis windows; outside every window (observations.window) a run neither starts
  *   nor advances (see the end of this file).
- * - Not handled yet: revertOnDeletion (Terminating), and the A/B and blue/green strategies (see
- *   strategies/strategy.ts).
+ * - Strategies (strategies/*.ts) decide the moves and the shape of the routes (A/B match, mirror, session
+ *   cookie); a run starts and restarts on the plain 100/0 route, and ends on the strategy's final routes.
+ * - Not handled yet: revertOnDeletion (Terminating).
  */
 
 /** The mutable part of the status while a tick is decided. */
@@ -243,7 +244,7 @@ function analyse(t: Tick, strategy: Strategy): StepResult {
 
   const move = strategy.next({ canaryWeight: t.draft.canaryWeight, iterations: t.draft.iterations });
   if (move.kind === 'advance') {
-    if (move.canaryWeight > t.draft.canaryWeight) {
+    if (move.gate === 'confirm-traffic-increase') {
       const confirm = webhookGate(t, 'confirm-traffic-increase');
       if (confirm.kind === 'gather') return confirm;
       if (confirm.kind === 'fail') {
@@ -257,25 +258,19 @@ function analyse(t: Tick, strategy: Strategy): StepResult {
         );
       }
     }
+    if (move.gate === 'confirm-promotion') {
+      const held = promotionGate(t);
+      if (held !== undefined) return held;
+      // The blue/green switch: approved, the run goes on (out of WaitingPromotion) with all traffic on the canary.
+      t.draft.phase = 'Progressing';
+    }
     Object.assign(t.draft, { canaryWeight: move.canaryWeight, iterations: move.iterations });
-    t.actions.push({
-      type: 'setWeights',
-      primary: TOTAL_WEIGHT - move.canaryWeight,
-      canary: move.canaryWeight,
-    });
-    return decide(event(t, 'Normal', 'Advance', `Advance canary weight to ${move.canaryWeight}%`));
+    t.actions.push(routesAction(strategy.routes(move.canaryWeight, runRevision(t))));
+    return decide(event(t, 'Normal', 'Advance', move.message));
   }
 
-  const promotion = webhookGate(t, 'confirm-promotion');
-  if (promotion.kind === 'gather') return promotion;
-  if (promotion.kind === 'fail') {
-    if (status.phase !== 'WaitingPromotion') {
-      t.draft.phase = 'WaitingPromotion';
-      event(t, 'Warning', 'WaitingPromotion', `Halt promotion: waiting for approval (${promotion.message})`);
-      notify(t, 'warn', 'Canary is waiting for promotion approval.');
-    }
-    return decide(t);
-  }
+  const held = promotionGate(t);
+  if (held !== undefined) return held;
   t.draft.phase = 'Promoting';
   t.actions.push({ type: 'promote', revision: t.draft.lastAppliedSpec ?? observations.targetRevision });
   return decide(
@@ -294,7 +289,10 @@ function promoting(t: Tick, strategy: Strategy): StepResult {
   }
   const canary = strategy.promotionWeight(t.draft.canaryWeight);
   t.draft.canaryWeight = canary;
-  t.actions.push({ type: 'setWeights', primary: TOTAL_WEIGHT - canary, canary });
+  const revision = runRevision(t);
+  t.actions.push(
+    routesAction(canary > 0 ? strategy.routes(canary, revision) : strategy.finalRoutes(revision)),
+  );
   if (canary > 0)
     return decide(event(t, 'Normal', 'Promoting', `Advance primary weight to ${TOTAL_WEIGHT - canary}%`));
   t.draft.phase = 'Finalising';
@@ -329,8 +327,9 @@ function promoteNow(t: Tick): StepResult {
 function rollback(t: Tick, reason: string): StepResult {
   Object.assign(t.draft, { phase: 'Failed', canaryWeight: 0 });
   t.conditionMessage = `Canary analysis failed: ${reason}.`;
+  const choice = selectStrategy(t.input.spec.analysis);
   t.actions.push(
-    { type: 'setWeights', primary: TOTAL_WEIGHT, canary: 0 },
+    routesAction(choice.ok ? choice.strategy.finalRoutes(runRevision(t)) : weightsOnly(0)),
     { type: 'scaleTargetToZero' },
     { type: 'callWebhooks', webhookType: 'post-rollout' },
   );
@@ -354,6 +353,32 @@ function resetRun(t: Tick, phase: CanaryPhase): void {
 function applyRevision(t: Tick, revision: string): void {
   t.draft.lastAppliedSpec = revision;
   t.draft.trackedConfigs = t.input.observations.trackedConfigs ?? t.draft.trackedConfigs;
+}
+
+/**
+ * The confirm-promotion gate: undefined when it passes; otherwise the tick's result (a gather request, or
+ * WaitingPromotion with one event and alert when entering it).
+ */
+function promotionGate(t: Tick): StepResult | undefined {
+  const promotion = webhookGate(t, 'confirm-promotion');
+  if (promotion.kind === 'pass') return undefined;
+  if (promotion.kind === 'gather') return promotion;
+  if (t.input.status.phase !== 'WaitingPromotion') {
+    t.draft.phase = 'WaitingPromotion';
+    event(t, 'Warning', 'WaitingPromotion', `Halt promotion: waiting for approval (${promotion.message})`);
+    notify(t, 'warn', 'Canary is waiting for promotion approval.');
+  }
+  return decide(t);
+}
+
+/** The revision of the current run (it names the session-affinity cookie). */
+function runRevision(t: Tick): string {
+  return t.draft.lastAppliedSpec ?? t.input.observations.targetRevision;
+}
+
+/** The setWeights action for routes a strategy chose. */
+function routesAction(routes: RouteState): Action {
+  return { type: 'setWeights', ...routes };
 }
 
 function currentWeight({ observations, status }: StepInput): number {

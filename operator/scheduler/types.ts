@@ -30,7 +30,9 @@ export type SchedulerSpec = Pick<CanarySpec, 'progressDeadlineSeconds' | 'skipAn
     | 'stepWeightPromotion'
     | 'iterations'
     | 'mirror'
+    | 'mirrorWeight'
     | 'match'
+    | 'sessionAffinity'
     | 'primaryReadyThreshold'
     | 'canaryReadyThreshold'
   > & {
