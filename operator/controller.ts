@@ -1,8 +1,11 @@
-// The Canary controller: informers (Canaries, Deployments, MetricTemplates, AlertProviders) → a keyed work
-// queue → Reconciler. One Ticker runs every canary's analysis tick at its interval; other events (a spec or
-// target change, a primary becoming ready) reconcile at once but never advance an analysis.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+// The Canary controller: informers (Canaries, Deployments, DaemonSets, ConfigMaps, Secrets, MetricTemplates,
+// AlertProviders) → a keyed work queue → Reconciler. One Ticker runs every canary's analysis tick at its
+// interval; other events (a spec, target or tracked config change, a primary becoming ready) reconcile at once
+// but never advance an analysis.
+import type { KubeConfig, KubernetesObject, V1PodSpec } from '@kubernetes/client-node';
 import type { AlertProvider, MetricTemplate } from '../crds/schema/flagger.js';
+import type { ConfigKind } from './configs.js';
+import { configKey, configRefs } from './configs.js';
 import type { InformerLogger } from './k8s/informer.js';
 import { Informer } from './k8s/informer.js';
 import { WorkQueue } from './queue.js';
@@ -18,7 +21,7 @@ export interface ControllerLogger extends InformerLogger {
 }
 
 type RawCanary = KubernetesObject & {
-  spec?: { targetRef?: { name?: string }; analysis?: { interval?: string } };
+  spec?: { targetRef?: { kind?: string; name?: string }; analysis?: { interval?: string } };
 };
 
 /** Reconciles one Canary; rejecting means "retry with back-off". */
@@ -47,6 +50,10 @@ const splitKey = (k: string): [string, string] => {
 export class CanaryController {
   readonly canaries: Informer<RawCanary>;
   readonly deployments: Informer<KubernetesObject>;
+  readonly daemonSets: Informer<KubernetesObject>;
+  /** ConfigMaps and Secrets, so a change of a tracked config (SPEC §3.1) reconciles its canaries. */
+  readonly configMaps: Informer<KubernetesObject>;
+  readonly secrets: Informer<KubernetesObject>;
   readonly metricTemplates: Informer<KubernetesObject>;
   readonly alertProviders: Informer<KubernetesObject>;
   private readonly queue: WorkQueue;
@@ -65,6 +72,9 @@ export class CanaryController {
     const informerOpts = { log };
     this.canaries = new Informer<RawCanary>(kc, { path: '/apis/flagger.app/v1beta1/canaries' }, informerOpts);
     this.deployments = new Informer(kc, { path: '/apis/apps/v1/deployments' }, informerOpts);
+    this.daemonSets = new Informer(kc, { path: '/apis/apps/v1/daemonsets' }, informerOpts);
+    this.configMaps = new Informer(kc, { path: '/api/v1/configmaps' }, informerOpts);
+    this.secrets = new Informer(kc, { path: '/api/v1/secrets' }, informerOpts);
     this.metricTemplates = new Informer(
       kc,
       { path: '/apis/flagger.app/v1beta1/metrictemplates' },
@@ -90,6 +100,9 @@ export class CanaryController {
     });
     this.canaries.on((event, c) => this.onCanary(event, c));
     this.deployments.on((_event, d) => this.onDeployment(d));
+    this.daemonSets.on((_event, d) => this.onDeployment(d));
+    this.configMaps.on((_event, c) => this.onConfig('configmap', c));
+    this.secrets.on((_event, c) => this.onConfig('secret', c));
     const all = (): void => {
       for (const c of this.canaries.list())
         this.queue.add(key(c.metadata?.namespace ?? '', c.metadata?.name ?? ''));
@@ -115,7 +128,7 @@ export class CanaryController {
   /** Starts the informers and, once all have listed, the queue and the ticks. */
   async start(reconcile: ReconcileFn): Promise<void> {
     this.reconcile = reconcile;
-    const informers = [this.canaries, this.deployments, this.metricTemplates, this.alertProviders];
+    const informers = this.informers();
     await Promise.all(informers.map((i) => i.start()));
     await Promise.all(informers.map((i) => i.synced));
     this.log.info({ canaries: this.canaries.list().length }, 'informers synced; reconciling');
@@ -129,9 +142,7 @@ export class CanaryController {
   async stop(): Promise<void> {
     this.ticker.stop();
     await this.queue.shutdown(10_000);
-    await Promise.all(
-      [this.canaries, this.deployments, this.metricTemplates, this.alertProviders].map((i) => i.stop()),
-    );
+    await Promise.all(this.informers().map((i) => i.stop()));
   }
 
   private onCanary(event: 'add' | 'update' | 'delete', c: RawCanary): void {
@@ -154,7 +165,37 @@ export class CanaryController {
     this.queue.add(k);
   }
 
-  /** A target or primary Deployment changed: reconcile the canaries that use it. */
+  private informers(): Informer<KubernetesObject>[] {
+    return [
+      this.canaries,
+      this.deployments,
+      this.daemonSets,
+      this.configMaps,
+      this.secrets,
+      this.metricTemplates,
+      this.alertProviders,
+    ];
+  }
+
+  /**
+   * A ConfigMap or Secret changed: reconcile the canaries of its namespace whose target's pod template (from
+   * the informer caches, no I/O) references it. The `-primary` copies are referenced by no target.
+   */
+  private onConfig(kind: ConfigKind, obj: KubernetesObject): void {
+    if (!this.reconcile) return;
+    const ns = obj.metadata?.namespace ?? '';
+    const changed = configKey(kind, obj.metadata?.name ?? '');
+    for (const c of this.canaries.list(ns)) {
+      const ref = c.spec?.targetRef;
+      const targets = ref?.kind === 'DaemonSet' ? this.daemonSets : this.deployments;
+      const target = targets.get(ns, ref?.name ?? '') as
+        { spec?: { template?: { spec?: V1PodSpec } } } | undefined;
+      if (configRefs(target?.spec?.template?.spec).some((r) => configKey(r.kind, r.name) === changed))
+        this.queue.add(key(ns, c.metadata?.name ?? ''));
+    }
+  }
+
+  /** A target or primary Deployment (or DaemonSet) changed: reconcile the canaries that use it. */
   private onDeployment(d: KubernetesObject): void {
     if (!this.reconcile) return;
     const ns = d.metadata?.namespace ?? '';

@@ -1,15 +1,21 @@
-// The Canary's workloads (SPEC §3.1): pure builders of the primary Deployment and the apex/primary/canary
-// Services from the target Deployment, and DeploymentWorkload, which reads and writes them.
+// The Canary's workloads (SPEC §3.1): the Workload interface reconcile uses, pure builders of the primary
+// Deployment and the apex/primary/canary Services, and DeploymentWorkload (with tracked configs and the HPA).
 import { createHash } from 'node:crypto';
 import type {
   KubeConfig,
+  KubernetesObject,
   V1Deployment,
+  V1LabelSelector,
+  V1ObjectMeta,
   V1OwnerReference,
   V1PodTemplateSpec,
   V1Service,
   V1ServicePort,
 } from '@kubernetes/client-node';
 import type { Canary } from '../crds/schema/flagger.js';
+import type { TrackedConfigs } from './configs.js';
+import { ConfigTracker, NO_CONFIGS, configsDigest, rewriteConfigRefs, trackedKeys } from './configs.js';
+import { PrimaryAutoscaler, buildPrimaryHpa, primaryHpaMin } from './hpa.js';
 import type { WorkloadObservation } from './scheduler/types.js';
 import type { Problem } from './validate.js';
 import type { KubeResource, Outcome } from './k8s/client.js';
@@ -17,6 +23,18 @@ import { canonicalJson, deployments, failureProblem, services } from './k8s/clie
 
 /** Annotation on the primary Deployment: the target revision (targetRevision) its template runs. */
 export const REVISION_ANNOTATION = 'fledge.dev/revision';
+
+/**
+ * Annotation on the primary's pod template when configs are tracked: configsDigest of their hashes, so a
+ * promotion that only changed a config still rolls the primary's pods onto the new `-primary` copies.
+ */
+export const CONFIGS_ANNOTATION = 'fledge.dev/configs';
+
+/** What the Deployment and DaemonSet builders read of a target: its selector and pod template. */
+export interface PodController extends KubernetesObject {
+  metadata?: V1ObjectMeta;
+  spec?: { selector: V1LabelSelector; template: V1PodTemplateSpec };
+}
 
 /** The target's selector label is the first of these its spec.selector.matchLabels carries (Flagger's order). */
 export const SELECTOR_LABEL_KEYS = ['app', 'name', 'app.kubernetes.io/name'] as const;
@@ -54,7 +72,7 @@ export interface SelectorLabel {
 
 const TARGET_FIELD = 'spec.targetRef.name';
 
-export function selectorLabel(target: V1Deployment): Outcome<SelectorLabel> {
+export function selectorLabel(target: PodController): Outcome<SelectorLabel> {
   const labels = target.spec?.selector.matchLabels ?? {};
   for (const key of SELECTOR_LABEL_KEYS) {
     const value = labels[key];
@@ -65,7 +83,7 @@ export function selectorLabel(target: V1Deployment): Outcome<SelectorLabel> {
     ok: false,
     field: TARGET_FIELD,
     message:
-      `Deployment ${target.metadata?.name ?? ''}: spec.selector.matchLabels must carry one of ` +
+      `${target.kind ?? 'Deployment'} ${target.metadata?.name ?? ''}: spec.selector.matchLabels must carry one of ` +
       `${SELECTOR_LABEL_KEYS.join(', ')} (it has ${has.length > 0 ? has.join(', ') : 'none'})`,
   };
 }
@@ -93,12 +111,28 @@ export function ownerReference(canary: Canary): V1OwnerReference {
   };
 }
 
-/** The target's pod template for the primary: selector label rewritten, everything else (annotations too) kept. */
-export function primaryTemplate(target: V1Deployment, sel: SelectorLabel): V1PodTemplateSpec {
+/**
+ * The target's pod template for the primary: selector label rewritten, references to tracked configs renamed
+ * to their `-primary` copies (with CONFIGS_ANNOTATION when there are any), everything else kept.
+ */
+export function primaryTemplate(
+  target: PodController,
+  sel: SelectorLabel,
+  configs: TrackedConfigs = NO_CONFIGS,
+): V1PodTemplateSpec {
   const template = structuredClone(target.spec?.template ?? {});
+  const digest = configsDigest(configs.hashes);
+  const annotations = template.metadata?.annotations;
   return {
     ...template,
-    metadata: { ...template.metadata, labels: primaryLabels(template.metadata?.labels, sel) },
+    metadata: {
+      ...template.metadata,
+      labels: primaryLabels(template.metadata?.labels, sel),
+      ...(digest !== '' ? { annotations: { ...annotations, [CONFIGS_ANNOTATION]: digest } } : {}),
+    },
+    ...(template.spec && digest !== ''
+      ? { spec: rewriteConfigRefs(template.spec, trackedKeys(configs)) }
+      : {}),
   };
 }
 
@@ -121,58 +155,88 @@ function rolloutSettings(target: V1Deployment): Partial<NonNullable<V1Deployment
   };
 }
 
-/** A new `<target>-primary` Deployment running `revision` of the target, owned by the Canary. */
+/** Metadata of a new `<target>-primary` running `revision`: the target's labels (selector label rewritten). */
+export function primaryMetadata(
+  canary: Canary,
+  target: PodController,
+  sel: SelectorLabel,
+  revision: string,
+): V1ObjectMeta {
+  return {
+    name: workloadNames(canary).primary,
+    namespace: canary.metadata.namespace,
+    labels: primaryLabels(target.metadata?.labels, sel),
+    annotations: { [REVISION_ANNOTATION]: revision },
+    ownerReferences: [ownerReference(canary)],
+  };
+}
+
+/** The primary's metadata after promoting `revision` (only the revision annotation changes). */
+export function promotedMetadata(primary: PodController, revision: string): V1ObjectMeta {
+  return {
+    ...primary.metadata,
+    annotations: { ...primary.metadata?.annotations, [REVISION_ANNOTATION]: revision },
+  };
+}
+
+/** The primary's (immutable) selector, or the one bootstrap would have given it. */
+export function primarySelector(
+  primary: PodController,
+  target: PodController,
+  sel: SelectorLabel,
+): V1LabelSelector {
+  return primary.spec?.selector ?? { matchLabels: primaryLabels(target.spec?.selector.matchLabels, sel) };
+}
+
+/**
+ * A new `<target>-primary` Deployment running `revision` of the target, owned by the Canary; `replicas`
+ * overrides primaryReplicas (an HPA's min).
+ */
 export function buildPrimaryDeployment(
   canary: Canary,
   target: V1Deployment,
   sel: SelectorLabel,
   revision: string,
+  configs: TrackedConfigs = NO_CONFIGS,
+  replicas?: number,
 ): V1Deployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: workloadNames(canary).primary,
-      namespace: canary.metadata.namespace,
-      labels: primaryLabels(target.metadata?.labels, sel),
-      annotations: { [REVISION_ANNOTATION]: revision },
-      ownerReferences: [ownerReference(canary)],
-    },
+    metadata: primaryMetadata(canary, target, sel, revision),
     spec: {
       ...rolloutSettings(target),
-      replicas: primaryReplicas(target, null),
+      replicas: replicas ?? primaryReplicas(target, null),
       selector: { matchLabels: primaryLabels(target.spec?.selector.matchLabels, sel) },
-      template: primaryTemplate(target, sel),
+      template: primaryTemplate(target, sel, configs),
     },
   };
 }
 
 /**
- * The existing primary after promoting `revision`: the target's template (labels rewritten) and rollout
- * settings, replicas from the target when it runs any, the revision annotation. Selector and everything else
- * of the primary are kept (the selector is immutable).
+ * The existing primary after promoting `revision`: the target's template (labels and tracked config references
+ * rewritten) and rollout settings, replicas from the target when it runs any (never with `autoscaled`: the
+ * primary's HPA owns them), the revision annotation. Selector and everything else of the primary are kept
+ * (the selector is immutable).
  */
 export function promotedPrimary(
   primary: V1Deployment,
   target: V1Deployment,
   sel: SelectorLabel,
   revision: string,
+  configs: TrackedConfigs = NO_CONFIGS,
+  autoscaled = false,
 ): V1Deployment {
-  const fromTarget = target.spec?.replicas ?? 0;
+  const fromTarget = autoscaled ? 0 : (target.spec?.replicas ?? 0);
   return {
     ...primary,
-    metadata: {
-      ...primary.metadata,
-      annotations: { ...primary.metadata?.annotations, [REVISION_ANNOTATION]: revision },
-    },
+    metadata: promotedMetadata(primary, revision),
     spec: {
       ...primary.spec,
       ...rolloutSettings(target),
-      selector: primary.spec?.selector ?? {
-        matchLabels: primaryLabels(target.spec?.selector.matchLabels, sel),
-      },
+      selector: primarySelector(primary, target, sel),
       replicas: fromTarget > 0 ? fromTarget : primary.spec?.replicas,
-      template: primaryTemplate(target, sel),
+      template: primaryTemplate(target, sel, configs),
     },
   };
 }
@@ -181,7 +245,7 @@ export function promotedPrimary(
  * The revision of the target: a content hash (16 hex digits) of its stored pod template and of the tracked
  * configs' hashes. Keys are sorted and null fields dropped, so the same template read back hashes the same.
  */
-export function targetRevision(target: V1Deployment, configHashes: Record<string, string> = {}): string {
+export function targetRevision(target: PodController, configHashes: Record<string, string> = {}): string {
   const input = canonicalJson({ template: target.spec?.template ?? {}, configs: configHashes });
   return createHash('sha256').update(input).digest('hex').slice(0, 16);
 }
@@ -266,7 +330,7 @@ export function updatedService(existing: V1Service, desired: V1Service): V1Servi
 }
 
 /** A named targetPort must be a container port of the target's pods; a number always works. */
-export function checkTargetPort(canary: Canary, target: V1Deployment): Problem[] {
+export function checkTargetPort(canary: Canary, target: PodController): Problem[] {
   const targetPort = canary.spec.service.targetPort;
   if (typeof targetPort !== 'string') return [];
   const containers = target.spec?.template.spec?.containers ?? [];
@@ -274,7 +338,7 @@ export function checkTargetPort(canary: Canary, target: V1Deployment): Problem[]
   return [
     {
       field: 'spec.service.targetPort',
-      message: `no container of Deployment ${target.metadata?.name ?? ''} has a port named ${JSON.stringify(targetPort)}`,
+      message: `no container of ${target.kind ?? 'Deployment'} ${target.metadata?.name ?? ''} has a port named ${JSON.stringify(targetPort)}`,
     },
   ];
 }
@@ -283,11 +347,42 @@ export function checkTargetPort(canary: Canary, target: V1Deployment): Problem[]
 export interface WorkloadObservations {
   /** `<target>-primary`; null before bootstrap created it. `revision` is '' when it carries no annotation. */
   primary: (WorkloadObservation & { revision: string }) | null;
-  /** The target Deployment; null when it is missing (see problems). */
+  /** The target; null when it is missing or unusable (see problems). */
   canary: WorkloadObservation | null;
-  /** targetRevision of the target; '' when it is missing. */
+  /** targetRevision of the target (template and tracked configs); '' when it is missing. */
   targetRevision: string;
+  /** Content hashes of the tracked configs by `configmap/<name>` / `secret/<name>` (status.trackedConfigs). */
+  trackedConfigs?: Record<string, string>;
   problems: Problem[];
+}
+
+/**
+ * The workload layer reconcile drives, one implementation per targetRef.kind. Every expected failure is a
+ * problem naming the Canary field at fault; nothing is created before every input has been checked.
+ */
+export interface Workload {
+  /** Ensures the primary, its tracked config copies, HPA and the three Services exist (SPEC §3.1). */
+  bootstrap(canary: Canary): Promise<Outcome<{ created: string[] }>>;
+  /** Readiness of the primary and the target, the target's revision; never writes. */
+  observe(canary: Canary): Promise<WorkloadObservations>;
+  /** Copies the target (template, configs, HPA) to the primary; refuses when the target is not at `revision`. */
+  promote(canary: Canary, revision: string): Promise<Outcome<void>>;
+  scaleTargetUp(canary: Canary): Promise<Outcome<void>>;
+  scaleTargetToZero(canary: Canary): Promise<Outcome<void>>;
+}
+
+export type TargetKind = Canary['spec']['targetRef']['kind'];
+
+/** One Workload that hands each call to the implementation for the Canary's targetRef.kind. */
+export function workloadByKind(byKind: Record<TargetKind, Workload>): Workload {
+  const of = (c: Canary): Workload => byKind[c.spec.targetRef.kind];
+  return {
+    bootstrap: (c) => of(c).bootstrap(c),
+    observe: (c) => of(c).observe(c),
+    promote: (c, revision) => of(c).promote(c, revision),
+    scaleTargetUp: (c) => of(c).scaleTargetUp(c),
+    scaleTargetToZero: (c) => of(c).scaleTargetToZero(c),
+  };
 }
 
 export interface WorkloadOptions {
@@ -295,135 +390,270 @@ export interface WorkloadOptions {
   timeoutMs?: number;
 }
 
-interface Target {
-  target: V1Deployment;
+/** A target with everything bootstrap and promote need checked. */
+export interface UsableTarget<T extends PodController> {
+  target: T;
   sel: SelectorLabel;
+  configs: TrackedConfigs;
+}
+
+/** The target named by spec.targetRef, read from `resource` (of targetRef.kind), or the problem. */
+export async function readTargetFrom<T extends PodController>(
+  resource: KubeResource<T>,
+  canary: Canary,
+): Promise<Outcome<T>> {
+  const ref = canary.spec.targetRef;
+  if (ref.kind !== resource.kind)
+    return {
+      ok: false,
+      field: 'spec.targetRef.kind',
+      message: `${ref.kind} target handed to the ${resource.kind} workload`,
+    };
+  const got = await resource.get(canary.metadata.namespace, ref.name);
+  if (!got.ok) return failureProblem(got, TARGET_FIELD, `reading ${ref.kind} ${ref.name}`);
+  if (got.value === null)
+    return {
+      ok: false,
+      field: TARGET_FIELD,
+      message: `${ref.kind} ${JSON.stringify(ref.name)} not found in namespace ${JSON.stringify(canary.metadata.namespace)}`,
+    };
+  return { ok: true, value: got.value };
+}
+
+/** The selector label, the targetPort check and the tracked configs of a target read by readTargetFrom. */
+export async function checkTarget<T extends PodController>(
+  canary: Canary,
+  target: T,
+  tracker: ConfigTracker,
+): Promise<Outcome<UsableTarget<T>>> {
+  const sel = selectorLabel(target);
+  if (!sel.ok) return sel;
+  const [portProblem] = checkTargetPort(canary, target);
+  if (portProblem) return { ok: false, ...portProblem };
+  const configs = await readConfigs(canary, target, tracker);
+  if (!configs.ok) return configs;
+  return { ok: true, value: { target, sel: sel.value, configs: configs.value } };
+}
+
+/** The tracked configs of the target's pod template. */
+export function readConfigs(
+  canary: Canary,
+  target: PodController,
+  tracker: ConfigTracker,
+): Promise<Outcome<TrackedConfigs>> {
+  const owner = `${canary.spec.targetRef.kind} ${canary.spec.targetRef.name}`;
+  return tracker.read(canary.metadata.namespace, target.spec?.template.spec, owner);
+}
+
+/** Creates or updates the apex, primary and canary Services; returns the ones it created. */
+export async function ensureServices(
+  resource: KubeResource<V1Service>,
+  canary: Canary,
+  sel: SelectorLabel,
+): Promise<Outcome<string[]>> {
+  const created: string[] = [];
+  for (const desired of buildServices(canary, sel)) {
+    const name = desired.metadata?.name ?? '';
+    const ensured = await resource.ensure(desired, (current) => updatedService(current, desired));
+    if (!ensured.ok) return failureProblem(ensured, 'spec.service', `writing Service ${name}`);
+    if (ensured.value.created) created.push(`Service/${name}`);
+  }
+  return { ok: true, value: created };
+}
+
+/** The problem of a promotion whose target moved on since the revision step() decided to promote. */
+export function staleRevision(canary: Canary, revision: string, now: string): { ok: false } & Problem {
+  const { kind, name } = canary.spec.targetRef;
+  return {
+    ok: false,
+    field: TARGET_FIELD,
+    message: `${kind} ${name} changed since revision ${revision} (now ${now}); not promoting`,
+  };
+}
+
+/** A target as stored and as its revision and primary see it (DaemonSets: without the scale-to-zero selector). */
+export interface TargetViews<T extends PodController> {
+  stored: T;
+  spec: T;
 }
 
 /**
- * Reads and writes the workloads of Canaries that target a Deployment. Every expected failure (missing or
- * unusable target, API errors) is returned as a problem naming the Canary field at fault; nothing is created
- * before every input has been checked.
+ * observe() of any target kind: the primary's and the target's counts (`count` reads a status), the target's
+ * revision and tracked config hashes. A missing or unreadable config makes the target unusable (canary null):
+ * nothing runs until it is there.
  */
-export class DeploymentWorkload {
+export async function observeTarget<T extends PodController>(
+  canary: Canary,
+  target: Outcome<TargetViews<T>>,
+  primaries: KubeResource<T>,
+  tracker: ConfigTracker,
+  count: (w: T) => WorkloadObservation,
+): Promise<WorkloadObservations> {
+  const name = workloadNames(canary).primary;
+  const problems: Problem[] = [];
+  if (!target.ok) problems.push({ field: target.field, message: target.message });
+  const configs = target.ok ? await readConfigs(canary, target.value.spec, tracker) : undefined;
+  if (configs && !configs.ok) problems.push({ field: configs.field, message: configs.message });
+  let primary: WorkloadObservations['primary'] = null;
+  if (target.ok) {
+    const got = await primaries.get(canary.metadata.namespace, name);
+    if (!got.ok) {
+      const f = failureProblem(got, TARGET_FIELD, `reading ${primaries.kind} ${name}`);
+      problems.push({ field: f.field, message: f.message });
+    } else if (got.value !== null) {
+      const revision = got.value.metadata?.annotations?.[REVISION_ANNOTATION] ?? '';
+      primary = { ...count(got.value), revision };
+    }
+  }
+  if (!target.ok || !configs?.ok) return { primary, canary: null, targetRevision: '', problems };
+  return {
+    primary,
+    canary: count(target.value.stored),
+    targetRevision: targetRevision(target.value.spec, configs.value.hashes),
+    trackedConfigs: configs.value.hashes,
+    problems,
+  };
+}
+
+/**
+ * The writes bootstrap makes for any target kind, in order: the tracked configs' `-primary` copies (the
+ * primary's pods reference them), `primary` unless it exists, the Services. Returns the names it created.
+ */
+export async function bootstrapTarget<T extends PodController>(
+  canary: Canary,
+  usable: UsableTarget<T>,
+  primary: T,
+  deps: { primaries: KubeResource<T>; services: KubeResource<V1Service>; tracker: ConfigTracker },
+): Promise<Outcome<string[]>> {
+  const { sel, configs } = usable;
+  const copied = await deps.tracker.copyToPrimary(canary, configs, [ownerReference(canary)], 'create');
+  if (!copied.ok) return copied;
+  const created = [...copied.value];
+  const name = workloadNames(canary).primary;
+  const p = await deps.primaries.createIfMissing(primary);
+  if (!p.ok) return failureProblem(p, TARGET_FIELD, `creating ${deps.primaries.kind} ${name}`);
+  if (p.value.created) created.push(`${deps.primaries.kind}/${name}`);
+  const s = await ensureServices(deps.services, canary, sel);
+  if (!s.ok) return s;
+  return { ok: true, value: [...created, ...s.value] };
+}
+
+/**
+ * The writes promote makes for any target kind: refuses when the target is not at `revision`, then copies the
+ * tracked configs' content to their `-primary` copies and replaces the primary with `promoted(primary)`.
+ */
+export async function promoteTarget<T extends PodController>(
+  canary: Canary,
+  usable: UsableTarget<T>,
+  revision: string,
+  deps: { primaries: KubeResource<T>; tracker: ConfigTracker },
+  promoted: (primary: T) => T,
+): Promise<Outcome<void>> {
+  const now = targetRevision(usable.target, usable.configs.hashes);
+  if (now !== revision) return staleRevision(canary, revision, now);
+  const owner = [ownerReference(canary)];
+  const copied = await deps.tracker.copyToPrimary(canary, usable.configs, owner, 'sync');
+  if (!copied.ok) return copied;
+  const name = workloadNames(canary).primary;
+  const kind = deps.primaries.kind;
+  const written = await deps.primaries.modify(canary.metadata.namespace, name, promoted);
+  if (!written.ok) return failureProblem(written, TARGET_FIELD, `promoting to ${kind} ${name}`);
+  if (written.value === null)
+    return { ok: false, field: TARGET_FIELD, message: `${kind} ${name} does not exist: bootstrap first` };
+  return { ok: true, value: undefined };
+}
+
+/**
+ * Reads and writes the workloads of Canaries that target a Deployment: the primary Deployment, the `-primary`
+ * copies of tracked configs, the primary HPA (spec.autoscalerRef) and the Services.
+ */
+export class DeploymentWorkload implements Workload {
   private readonly deployments: KubeResource<V1Deployment>;
   private readonly services: KubeResource<V1Service>;
+  private readonly configs: ConfigTracker;
+  private readonly autoscaler: PrimaryAutoscaler;
 
   constructor(kc: KubeConfig, opts: WorkloadOptions = {}) {
     this.deployments = deployments(kc, opts.timeoutMs);
     this.services = services(kc, opts.timeoutMs);
+    this.configs = new ConfigTracker(kc, opts.timeoutMs);
+    this.autoscaler = new PrimaryAutoscaler(kc, opts.timeoutMs);
   }
 
-  /** The target Deployment, or the problem that stops us from using it. */
-  private async readTarget(canary: Canary): Promise<Outcome<V1Deployment>> {
-    const ref = canary.spec.targetRef;
-    if (ref.kind !== 'Deployment')
-      return {
-        ok: false,
-        field: 'spec.targetRef.kind',
-        message: `${ref.kind} targets are not supported yet (only Deployment)`,
-      };
-    const got = await this.deployments.get(canary.metadata.namespace, ref.name);
-    if (!got.ok) return failureProblem(got, TARGET_FIELD, `reading Deployment ${ref.name}`);
-    if (got.value === null)
-      return {
-        ok: false,
-        field: TARGET_FIELD,
-        message: `Deployment ${JSON.stringify(ref.name)} not found in namespace ${JSON.stringify(canary.metadata.namespace)}`,
-      };
-    return { ok: true, value: got.value };
+  private get writers() {
+    return { primaries: this.deployments, services: this.services, tracker: this.configs };
+  }
+
+  private readTarget(canary: Canary): Promise<Outcome<V1Deployment>> {
+    return readTargetFrom(this.deployments, canary);
   }
 
   /** readTarget plus every check bootstrap and promote need. */
-  private async usableTarget(canary: Canary): Promise<Outcome<Target>> {
+  private async usableTarget(canary: Canary): Promise<Outcome<UsableTarget<V1Deployment>>> {
     const target = await this.readTarget(canary);
     if (!target.ok) return target;
-    const sel = selectorLabel(target.value);
-    if (!sel.ok) return sel;
-    const [portProblem] = checkTargetPort(canary, target.value);
-    if (portProblem) return { ok: false, ...portProblem };
-    return { ok: true, value: { target: target.value, sel: sel.value } };
+    return checkTarget(canary, target.value, this.configs);
   }
 
   /**
-   * Ensures the primary Deployment and the three Services exist (SPEC §3.1). An existing primary is left as it
-   * is (only promote changes it); existing Services are updated in place. Returns the names it created.
+   * Ensures the tracked config copies, the primary Deployment, the three Services and the primary HPA exist
+   * (SPEC §3.1). An existing primary, config copy or HPA is left as it is (only promote changes them); existing
+   * Services are updated in place. Returns the names it created.
    */
   async bootstrap(canary: Canary): Promise<Outcome<{ created: string[] }>> {
     const usable = await this.usableTarget(canary);
     if (!usable.ok) return usable;
-    const { target, sel } = usable.value;
+    const { target, sel, configs } = usable.value;
+    const hpa = await this.autoscaler.target(canary);
+    if (!hpa.ok) return hpa;
     const names = workloadNames(canary);
     // Built before any write, so a bad Canary (no uid) fails before anything exists.
-    const primary = buildPrimaryDeployment(canary, target, sel, targetRevision(target));
-    const desiredServices = buildServices(canary, sel);
-    const created: string[] = [];
-
-    const p = await this.deployments.createIfMissing(primary);
-    if (!p.ok) return failureProblem(p, TARGET_FIELD, `creating Deployment ${names.primary}`);
-    if (p.value.created) created.push(`Deployment/${names.primary}`);
-
-    for (const desired of desiredServices) {
-      const name = desired.metadata?.name ?? '';
-      const ensured = await this.services.ensure(desired, (current) => updatedService(current, desired));
-      if (!ensured.ok) return failureProblem(ensured, 'spec.service', `writing Service ${name}`);
-      if (ensured.value.created) created.push(`Service/${name}`);
+    const owner = ownerReference(canary);
+    const primaryHpa = hpa.value ? buildPrimaryHpa(canary, hpa.value, names.primary, owner) : undefined;
+    const revision = targetRevision(target, configs.hashes);
+    const replicas = primaryHpa ? primaryHpaMin(primaryHpa) : undefined;
+    const primary = buildPrimaryDeployment(canary, target, sel, revision, configs, replicas);
+    const written = await bootstrapTarget(canary, usable.value, primary, this.writers);
+    if (!written.ok) return written;
+    const created = written.value;
+    if (primaryHpa) {
+      const h = await this.autoscaler.write(primaryHpa, 'create');
+      if (!h.ok) return h;
+      if (h.value) created.push(`HorizontalPodAutoscaler/${primaryHpa.metadata?.name ?? ''}`);
     }
     return { ok: true, value: { created } };
   }
 
-  /** Replica counts of the primary and the target and the target's revision; never writes. */
+  /** Replica counts of the primary and the target, the target's revision and tracked configs; never writes. */
   async observe(canary: Canary): Promise<WorkloadObservations> {
-    const names = workloadNames(canary);
-    const problems: Problem[] = [];
     const target = await this.readTarget(canary);
-    if (!target.ok) problems.push({ field: target.field, message: target.message });
-    let primary: WorkloadObservations['primary'] = null;
-    if (canary.spec.targetRef.kind === 'Deployment') {
-      const got = await this.deployments.get(canary.metadata.namespace, names.primary);
-      if (!got.ok) {
-        const f = failureProblem(got, TARGET_FIELD, `reading Deployment ${names.primary}`);
-        problems.push({ field: f.field, message: f.message });
-      } else if (got.value !== null) {
-        const revision = got.value.metadata?.annotations?.[REVISION_ANNOTATION] ?? '';
-        primary = { ...workloadObservation(got.value), revision };
-      }
-    }
-    return {
-      primary,
-      canary: target.ok ? workloadObservation(target.value) : null,
-      targetRevision: target.ok ? targetRevision(target.value) : '',
-      problems,
-    };
+    const views = target.ok
+      ? { ok: true as const, value: { stored: target.value, spec: target.value } }
+      : target;
+    return observeTarget(canary, views, this.deployments, this.configs, workloadObservation);
   }
 
   /**
-   * Copies the target's template to the primary and records `revision` on it. Refuses (a problem) when the
-   * target no longer is at `revision`: the primary's annotation always names the template it runs.
+   * Copies the tracked configs' current content to their `-primary` copies, the target's template to the
+   * primary (recording `revision` on it) and the target HPA's spec to the primary HPA, in that order. Refuses
+   * (a problem) when the target no longer is at `revision`: the primary's annotation always names what it runs.
    */
   async promote(canary: Canary, revision: string): Promise<Outcome<void>> {
     const usable = await this.usableTarget(canary);
     if (!usable.ok) return usable;
-    const { target, sel } = usable.value;
-    const now = targetRevision(target);
-    if (now !== revision)
-      return {
-        ok: false,
-        field: TARGET_FIELD,
-        message: `Deployment ${target.metadata?.name ?? ''} changed since revision ${revision} (now ${now}); not promoting`,
-      };
-    const name = workloadNames(canary).primary;
-    const written = await this.deployments.modify(canary.metadata.namespace, name, (primary) =>
-      promotedPrimary(primary, target, sel, revision),
+    const { target, sel, configs } = usable.value;
+    const hpa = await this.autoscaler.target(canary);
+    if (!hpa.ok) return hpa;
+    const promoted = await promoteTarget(canary, usable.value, revision, this.writers, (primary) =>
+      promotedPrimary(primary, target, sel, revision, configs, hpa.value !== null),
     );
-    if (!written.ok) return failureProblem(written, TARGET_FIELD, `promoting to Deployment ${name}`);
-    if (written.value === null)
-      return {
-        ok: false,
-        field: TARGET_FIELD,
-        message: `Deployment ${name} does not exist: bootstrap first`,
-      };
-    return { ok: true, value: undefined };
+    if (!promoted.ok || !hpa.value) return promoted;
+    const name = workloadNames(canary).primary;
+    const h = await this.autoscaler.write(
+      buildPrimaryHpa(canary, hpa.value, name, ownerReference(canary)),
+      'sync',
+    );
+    return h.ok ? { ok: true, value: undefined } : h;
   }
 
   /** Sets the target's spec.replicas (a merge patch; nothing else of it changes). */
@@ -449,6 +679,7 @@ export class DeploymentWorkload {
     return this.scaleTarget(canary, Math.max(1, primary.value?.spec?.replicas ?? 1));
   }
 
+  /** Replicas to 0. The target's HPA (if any) is left alone: an HPA does not scale a workload at zero. */
   async scaleTargetToZero(canary: Canary): Promise<Outcome<void>> {
     return this.scaleTarget(canary, 0);
   }
