@@ -5,6 +5,7 @@ import type { Canary, CanaryProvider } from '../crds/schema/flagger.js';
 import type { Outcome } from './k8s/client.js';
 import type { RouteState } from './scheduler/index.js';
 import { IstioRouter } from './routers/istio.js';
+import { KubernetesRouter } from './routers/kubernetes.js';
 import { MeshRouter } from './routers/mesh.js';
 
 /** Percentages of requests to the primary and the canary; they sum to 100. */
@@ -42,10 +43,6 @@ export function createRouter(
     case 'istio':
       return { ok: true, value: new IstioRouter(kc, opts) };
     case 'kubernetes':
-      return {
-        ok: false,
-        field: 'spec.provider',
-        message: 'provider kubernetes (blue/green by Service selectors) is not supported yet',
-      };
+      return { ok: true, value: new KubernetesRouter(kc, opts) };
   }
 }
