@@ -17,6 +17,8 @@ import { createOperatorMetrics } from './metrics.js';
 import { CanaryNotifier } from './notify.js';
 import { Reconciler } from './reconcile.js';
 import { createRouter } from './router.js';
+import type { LeaderElectionConfig } from './leader.js';
+import { electionOptions, LeaderElector, leaderGauge } from './leader.js';
 import { DeploymentWorkload } from './workload.js';
 
 export interface OperatorConfig {
@@ -37,6 +39,11 @@ export interface OperatorConfig {
   debounce?: { quietMs: number; maxMs: number };
   /** Aborting it before the first sync stops what was started and makes startOperator reject. */
   signal?: AbortSignal;
+  /**
+   * Leader election over the Lease `fledge-operator` (SPEC §7), on by default: only the leader reconciles and
+   * writes; every replica serves xDS and /readyz. `false` turns it off (this replica always writes).
+   */
+  leaderElection?: boolean | LeaderElectionConfig;
 }
 
 export interface Operator {
@@ -44,6 +51,10 @@ export interface Operator {
   controller: CanaryController;
   http: HttpServerHandle;
   registry: Registry;
+  /** Undefined when leader election is off. */
+  elector: LeaderElector | undefined;
+  /** Whether this replica does the reconciles and writes now. */
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
 
@@ -172,15 +183,44 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
   const ports = { httpPort: http.port, ...(mesh ? { xdsPort: mesh.xdsPort } : {}) };
   // Announced before the first sync, which waits for the CRDs to be served: /healthz answers meanwhile.
   log.info(ports, 'fledge operator listening');
+  // Only the leader reconciles: a standby's ticks and events are dropped (the leader's status holds the run,
+  // so a new leader resumes at each canary's next tick); a term's end aborts its reconciles.
+  const le = cfg.leaderElection ?? true;
+  const setLeader = leaderGauge(registry);
+  let term: AbortSignal | undefined = le === false ? new AbortController().signal : undefined;
+  setLeader(le === false);
+  const elector =
+    le === false
+      ? undefined
+      : new LeaderElector({
+          kc,
+          log: log.child({ component: 'leader' }),
+          ...electionOptions(le === true ? {} : le),
+          onStartedLeading: (t) => {
+            term = t;
+            setLeader(true);
+          },
+          onStoppedLeading: () => {
+            term = undefined;
+            setLeader(false);
+          },
+        });
+  elector?.start();
   const stop = async (): Promise<void> => {
     await controller.stop();
     await notifier.close();
     await events.flush();
+    // Released only once this replica has stopped writing.
+    await elector?.stop();
     await mesh?.stop();
     await http.close();
   };
-  const started = controller.start((ns, name, reason, signal) =>
-    reconciler.reconcile(ns, name, reason, signal),
+  // After the first election round, so that a replica that wins it at once reconciles every canary right away.
+  const started = (elector?.firstRound ?? Promise.resolve()).then(() =>
+    controller.start(async (ns, name, reason, signal) => {
+      if (term === undefined || term.aborted) return;
+      await reconciler.reconcile(ns, name, reason, AbortSignal.any([signal, term]));
+    }),
   );
   const aborted = await untilStartedOrAborted(started, cfg.signal);
   if (aborted) {
@@ -188,7 +228,7 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     throw new Error('fledge operator: stopped before the first sync');
   }
   log.info(ports, 'fledge operator started');
-  return { mesh, controller, http, registry, stop };
+  return { mesh, controller, http, registry, elector, isLeader: () => term !== undefined, stop };
 }
 
 /** Waits for `started`; true when the signal fired first (the start itself is then left to be stopped). */
