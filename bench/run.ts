@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchApiserver } from './apiserver.js';
 import { benchKubelet } from './kubelet.js';
+import { benchOperator } from './operator.js';
 import { benchXds } from './xds.js';
 
 export interface BenchMetric {
@@ -18,6 +19,7 @@ export interface BenchMetric {
 const benches: Record<string, () => Promise<BenchMetric[]>> = {
   apiserver: benchApiserver,
   kubelet: benchKubelet,
+  operator: benchOperator,
   xds: benchXds,
 };
 
