@@ -19,7 +19,8 @@ import { Reconciler } from './reconcile.js';
 import { createRouter } from './router.js';
 import type { LeaderElectionConfig } from './leader.js';
 import { electionOptions, LeaderElector, leaderGauge } from './leader.js';
-import { DeploymentWorkload } from './workload.js';
+import { DaemonSetWorkload } from './daemonset.js';
+import { DeploymentWorkload, workloadByKind } from './workload.js';
 
 export interface OperatorConfig {
   kc: KubeConfig;
@@ -116,7 +117,10 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     secret,
     log: log.child({ component: 'notify' }),
   });
-  const workload = new DeploymentWorkload(kc);
+  const workload = workloadByKind({
+    Deployment: new DeploymentWorkload(kc),
+    DaemonSet: new DaemonSetWorkload(kc),
+  });
   const providerCache = new Map<string, MetricsProvider>();
   const reconciler = new Reconciler({
     kc,

@@ -14,7 +14,7 @@ import { readManualRequests } from './scheduler/manual.js';
 import { windowState } from './scheduler/windows.js';
 import type { CanaryLookups, Problem } from './validate.js';
 import { formatProblem, parseCanary, validateCanary } from './validate.js';
-import type { DeploymentWorkload } from './workload.js';
+import type { Workload } from './workload.js';
 
 export interface ReconcileLogger {
   info(obj: object, msg: string): void;
@@ -53,7 +53,8 @@ export interface ReconcileDeps {
   /** The stored Canary (raw JSON as the API server sent it), from the informer. */
   canary(namespace: string, name: string): unknown;
   lookups: CanaryLookups;
-  workload: DeploymentWorkload;
+  /** The workload layer for every targetRef.kind (workloadByKind). */
+  workload: Workload;
   router(canary: Canary): RouterResult<Router>;
   gather: GatherDeps;
   events: CanaryEvents;
@@ -147,6 +148,7 @@ export class Reconciler {
       canary: observed.canary,
       routes: routes.ok ? routes.value : null,
       targetRevision: observed.targetRevision,
+      ...(observed.trackedConfigs ? { trackedConfigs: observed.trackedConfigs } : {}),
       manual,
     };
     const nowMs = this.deps.now();
@@ -262,7 +264,8 @@ export class Reconciler {
           break;
         }
         case 'setWeights': {
-          const r = await router.setWeights(canary, { primary: a.primary, canary: a.canary });
+          const { type: _type, ...routes } = a;
+          const r = await router.setRoutes(canary, routes);
           if (!r.ok) {
             failed('setWeights', r);
             break;
