@@ -31,6 +31,11 @@ export interface DemoAppConfig {
   exitAfterMs: number | undefined;
   /** Process-level (main.ts): exit with code 1 before listening. startDemoApp ignores it. */
   failStart: boolean;
+  /**
+   * Process-level (main.ts): after SIGTERM, keep answering this long while reporting not ready (what a preStop
+   * sleep gives a real pod), so clients learn the endpoint is going before it stops answering.
+   */
+  drainMs: number;
 }
 
 export type ConfigResult = { ok: true; value: DemoAppConfig } | { ok: false; message: string };
@@ -62,6 +67,7 @@ export const SETTINGS: Readonly<Record<SettingKey, Setting>> = {
   ready: { env: 'READY', flag: 'ready', boolean: true },
   exitAfterMs: { env: 'EXIT_AFTER_MS', flag: 'exit-after-ms', boolean: false },
   failStart: { env: 'FAIL_START', flag: 'fail-start', boolean: true },
+  drainMs: { env: 'DRAIN_MS', flag: 'drain-ms', boolean: false },
 };
 
 /** The configuration with nothing set. */
@@ -78,6 +84,7 @@ export function defaultDemoAppConfig(): DemoAppConfig {
     ready: true,
     exitAfterMs: undefined,
     failStart: false,
+    drainMs: 0,
   };
 }
 
@@ -222,6 +229,11 @@ export function parseConfig(
       `a whole number of milliseconds (at most ${MAX_TIMER_MS})`,
     ),
     failStart: field('failStart', parseBoolean, '"true" or "false"'),
+    drainMs: field(
+      'drainMs',
+      (s) => parseInteger(s, 60_000),
+      'a whole number of milliseconds (at most 60000)',
+    ),
   };
   return errors.length > 0 ? { ok: false, message: errors.join('\n') } : { ok: true, value };
 }

@@ -39,17 +39,25 @@ async function main(): Promise<number | undefined> {
     namespace: config.namespace,
   });
 
+  let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    app.close().then(
-      () => {
-        log({ msg: 'stopped', signal, version: config.version, pod: config.podName });
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(`demo-app: error while stopping: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
+    if (stopping) return;
+    stopping = true;
+    // Drain: report not ready but keep answering, then close (in-flight calls finish within the grace).
+    app.setReady(false);
+    const drained = new Promise<void>((resolve) => setTimeout(resolve, config.drainMs));
+    drained
+      .then(() => app.close())
+      .then(
+        () => {
+          log({ msg: 'stopped', signal, version: config.version, pod: config.podName });
+          process.exit(0);
+        },
+        (err: unknown) => {
+          process.stderr.write(`demo-app: error while stopping: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -112,6 +112,7 @@ describe('parseConfig', () => {
         ready: true,
         exitAfterMs: undefined,
         failStart: false,
+        drainMs: 0,
       },
     });
   });
@@ -130,6 +131,7 @@ describe('parseConfig', () => {
         READY: 'false',
         EXIT_AFTER_MS: '3000',
         FAIL_START: 'true',
+        DRAIN_MS: '2000',
       },
       [],
     );
@@ -147,6 +149,7 @@ describe('parseConfig', () => {
         ready: false,
         exitAfterMs: 3000,
         failStart: true,
+        drainMs: 2000,
       },
     });
   });
@@ -536,6 +539,33 @@ describe('main.ts', () => {
       expect((await slow).status).toBe(200);
       expect(await exitCode(p.child, 3000)).toBe(0);
       expect(logLine(p, 'stopped')).toMatchObject({ signal: 'SIGTERM', version: 'v3' });
+    } finally {
+      client?.close();
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  });
+
+  it('with DRAIN_MS, keeps answering after SIGTERM while reporting not ready, then exits 0', async () => {
+    const p = spawnMain({
+      FLEDGE_POD_IP: '127.20.0.2',
+      FLEDGE_PORT_HTTP: '0',
+      FLEDGE_PORT_GRPC: '0',
+      VERSION: 'v1',
+      DRAIN_MS: '1500',
+    });
+    let client: DemoClient | undefined;
+    try {
+      const listening = await waitFor(() => logLine(p, 'listening'), { what: `"listening" (${p.stderr()})` });
+      const base = `http://127.20.0.2:${Number(listening['http'])}`;
+      client = new DemoClient(`127.20.0.2:${Number(listening['grpc'])}`);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      p.child.kill('SIGTERM');
+      await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, { what: 'readyz 503' });
+      // Not ready, still serving: new HTTP requests and gRPC calls are answered during the drain.
+      expect((await fetch(`${base}/`)).status).toBe(200);
+      expect(await client.echo({ message: 'during drain' })).toMatchObject({ ok: true });
+      expect(p.child.exitCode).toBeNull();
+      expect(await exitCode(p.child, 5000)).toBe(0);
     } finally {
       client?.close();
       if (p.child.exitCode === null) p.child.kill('SIGKILL');
