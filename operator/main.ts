@@ -210,7 +210,9 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
           },
         });
   elector?.start();
+  let stopped = false;
   const stop = async (): Promise<void> => {
+    stopped = true;
     await controller.stop();
     await notifier.close();
     await events.flush();
@@ -220,11 +222,14 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     await http.close();
   };
   // After the first election round, so that a replica that wins it at once reconciles every canary right away.
+  // Never started once stopped: a late first round would otherwise start informers nobody stops.
   const started = (elector?.firstRound ?? Promise.resolve()).then(() =>
-    controller.start(async (ns, name, reason, signal) => {
-      if (term === undefined || term.aborted) return;
-      await reconciler.reconcile(ns, name, reason, AbortSignal.any([signal, term]));
-    }),
+    stopped
+      ? undefined
+      : controller.start(async (ns, name, reason, signal) => {
+          if (term === undefined || term.aborted) return;
+          await reconciler.reconcile(ns, name, reason, AbortSignal.any([signal, term]));
+        }),
   );
   const aborted = await untilStartedOrAborted(started, cfg.signal);
   if (aborted) {
