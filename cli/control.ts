@@ -1,7 +1,8 @@
 // `fledge status [NAME] [--watch]` and `fledge promote|abort|resume|retry NAME` (SPEC §3.6): read a Canary's
 // status, or set the manual-control annotation the operator consumes. Also `kubectl fledge …` (bin/kubectl-fledge).
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeconfig } from './common.js';
 import type { CanaryStatus } from '../crds/schema/flagger.js';
 import { kubeRequest } from '../operator/k8s/raw.js';
 import type { ManualRequest } from '../operator/scheduler/manual.js';
@@ -88,14 +89,12 @@ export async function runControl(
   if (cmd !== 'status' && name === undefined) return usage('the Canary NAME is required');
   if (values.watch && (cmd !== 'status' || name === undefined)) return usage('--watch needs a Canary NAME');
 
-  const kc = new KubeConfig();
-  try {
-    if (values.kubeconfig !== undefined) kc.loadFromFile(values.kubeconfig);
-    else kc.loadFromDefault();
-  } catch (e) {
-    io.err(`fledge ${cmd}: loading the kubeconfig: ${e instanceof Error ? e.message : String(e)}`);
+  const loaded = loadKubeconfig(values.kubeconfig);
+  if (!loaded.ok) {
+    io.err(`fledge ${cmd}: ${loaded.message}`);
     return 1;
   }
+  const kc = loaded.kc;
   const namespace = values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const base = `/apis/flagger.app/v1beta1/namespaces/${encodeURIComponent(namespace)}/canaries`;
   const api = (method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<Api> =>

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startLoadTester } from '../analysis/loadtester/index.js';
+import { untilSignal } from './common.js';
 import { parseGoDuration } from '../analysis/duration.js';
 
 const HELP = `usage: fledge loadtester [--port N] [--host ADDR] [--timeout DURATION]
@@ -60,15 +61,7 @@ export async function runLoadTester(argv: string[]): Promise<number> {
   logger.info({ url: lt.url }, 'load tester listening');
   console.log(`fledge loadtester is up: ${lt.url}`);
   console.log('Press Ctrl-C to stop.');
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal();
   await lt.close();
   console.log('fledge loadtester stopped.');
   return 0;

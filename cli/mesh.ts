@@ -1,7 +1,7 @@
 // `fledge mesh`: runs the embedded xDS control plane on its own (SPEC §4), with /healthz, /readyz, /metrics and
 // the /debug endpoints on a separate HTTP port, until Ctrl-C or SIGTERM.
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import { intFlag, loadKubeconfig, PORT_RANGE, untilSignal } from './common.js';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { HttpHandler } from '../mesh/debug.js';
@@ -29,26 +29,6 @@ interface Flags {
   help?: boolean;
 }
 
-/** A port flag's value, or an error message naming the flag. */
-function portFlag(name: string, value: string | undefined, fallback: number): number | string {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  return /^\d+$/.test(value) && n <= 65535 ? n : `--${name} must be a port number, got "${value}"`;
-}
-
-/** Resolves on the first SIGINT or SIGTERM (and stops listening for them). */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 export async function runMesh(argv: string[]): Promise<number> {
   let values: Flags;
   try {
@@ -70,22 +50,22 @@ export async function runMesh(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const xdsPort = portFlag('xds-port', values['xds-port'], 15010);
-  const debugPort = portFlag('debug-port', values['debug-port'], 15014);
-  if (typeof xdsPort === 'string' || typeof debugPort === 'string') {
-    for (const p of [xdsPort, debugPort]) if (typeof p === 'string') console.error(`fledge mesh: ${p}`);
+  const xds = intFlag('xds-port', values['xds-port'], 15010, PORT_RANGE);
+  const debug = intFlag('debug-port', values['debug-port'], 15014, PORT_RANGE);
+  if (!xds.ok || !debug.ok) {
+    for (const p of [xds, debug]) if (!p.ok) console.error(`fledge mesh: ${p.message}`);
     return 2;
   }
+  const xdsPort = xds.value;
+  const debugPort = debug.value;
   const host = values.host ?? '0.0.0.0';
 
-  const kc = new KubeConfig();
-  try {
-    if (values.kubeconfig !== undefined) kc.loadFromFile(values.kubeconfig);
-    else kc.loadFromDefault();
-  } catch (e) {
-    console.error(`fledge mesh: loading the kubeconfig: ${e instanceof Error ? e.message : String(e)}`);
+  const loaded = loadKubeconfig(values.kubeconfig);
+  if (!loaded.ok) {
+    console.error(`fledge mesh: ${loaded.message}`);
     return 1;
   }
+  const kc = loaded.kc;
 
   const log = pino({ name: 'fledge-mesh' });
   const signal = untilSignal();

@@ -1,7 +1,7 @@
 // `fledge operator`: runs the operator and, unless --no-mesh, the embedded xDS control plane in one process
 // (SPEC §3, §4), with /healthz, /readyz and /metrics on the HTTP port, until Ctrl-C or SIGTERM.
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import { intFlag, loadKubeconfig, PORT_RANGE } from './common.js';
 import { pino } from 'pino';
 import type { Operator } from '../operator/main.js';
 import { startOperator } from '../operator/main.js';
@@ -45,24 +45,10 @@ interface Settings {
   concurrency: number;
 }
 
-/** An integer flag in [min, max], or a message naming the flag. */
-function intFlag(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  range: { min: number; max: number; what: string },
-): { ok: true; value: number } | { ok: false; message: string } {
-  if (value === undefined) return { ok: true, value: fallback };
-  const n = Number(value);
-  if (/^\d+$/.test(value) && n >= range.min && n <= range.max) return { ok: true, value: n };
-  return { ok: false, message: `--${name} must be ${range.what}, got "${value}"` };
-}
-
 /** Every flag checked; all problems are reported at once. */
 function settingsOf(values: Flags): { ok: true; value: Settings } | { ok: false; problems: string[] } {
-  const port = { min: 0, max: 65535, what: 'a port number' };
-  const xds = intFlag('xds-port', values['xds-port'], 15010, port);
-  const http = intFlag('http-port', values['http-port'], 8080, port);
+  const xds = intFlag('xds-port', values['xds-port'], 15010, PORT_RANGE);
+  const http = intFlag('http-port', values['http-port'], 8080, PORT_RANGE);
   const concurrency = intFlag('concurrency', values.concurrency, 4, {
     min: 1,
     max: 1000,
@@ -117,14 +103,12 @@ export async function runOperator(argv: string[]): Promise<number> {
   }
   const s = settings.value;
 
-  const kc = new KubeConfig();
-  try {
-    if (values.kubeconfig !== undefined) kc.loadFromFile(values.kubeconfig);
-    else kc.loadFromDefault();
-  } catch (e) {
-    console.error(`fledge operator: loading the kubeconfig: ${e instanceof Error ? e.message : String(e)}`);
+  const loaded = loadKubeconfig(values.kubeconfig);
+  if (!loaded.ok) {
+    console.error(`fledge operator: ${loaded.message}`);
     return 1;
   }
+  const kc = loaded.kc;
 
   const log = pino({ name: 'fledge-operator' });
   // A signal during start-up (the first sync waits for the CRDs) stops it too: startOperator then rejects.

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { randomToken } from '../sandbox/apiserver/server.js';
 import { startSandboxCluster } from '../sandbox/cluster.js';
 import { ensurePrometheusInstalled } from '../sandbox/prometheus.js';
+import { untilSignal } from './common.js';
 
 const HELP = `usage: fledge sandbox [--port N] [--kubeconfig FILE] [--nodes N] [--prometheus] [--token]
 
@@ -88,15 +89,7 @@ export async function runSandbox(argv: string[]): Promise<number> {
   console.log('');
   console.log('Press Ctrl-C to stop.');
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal();
   await cluster.stop();
   console.log('fledge sandbox stopped.');
   return 0;
