@@ -1,7 +1,7 @@
 // A wrapped client-node informer: plain JSON objects (as the API server sends them), a promise for the
 // first full list, and re-list with exponential back-off whenever the watch fails (a raw informer stops).
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import { makeInformer } from '@kubernetes/client-node';
+import { ListWatch, Watch } from '@kubernetes/client-node';
 import { getJson } from './raw.js';
 
 export interface InformerLogger {
@@ -31,13 +31,15 @@ export type InformerHandler<T> = (event: InformerEvent, obj: T, old: T | undefin
  */
 export class Informer<T extends KubernetesObject> {
   readonly synced: Promise<void>;
-  private readonly inner: ReturnType<typeof makeInformer<T>>;
+  private readonly inner: ListWatch<T>;
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly log: InformerLogger | undefined;
   private readonly backoff: { baseMs: number; maxMs: number };
   private failures = 0;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The start (list, then watch request) in flight, which stop() waits for. */
+  private starting: Promise<void> | undefined;
   private markSynced: () => void = () => undefined;
   private isSynced = false;
 
@@ -50,10 +52,23 @@ export class Informer<T extends KubernetesObject> {
     this.backoff = opts.backoff ?? { baseMs: 500, maxMs: 30_000 };
     const listTimeoutMs = opts.listTimeoutMs ?? 30_000;
     const sel = resource.labelSelector ? `?labelSelector=${encodeURIComponent(resource.labelSelector)}` : '';
-    this.inner = makeInformer<T>(
-      kc,
+    // client-node's ListWatch opens its watch after a list even when it was stopped meanwhile; a watch opened
+    // after stop() is aborted at once, so no request outlives stop() (it would keep the process alive).
+    const watch = new (class extends Watch {
+      constructor(private readonly isStopped: () => boolean) {
+        super(kc);
+      }
+      override async watch(...args: Parameters<Watch['watch']>): Promise<AbortController> {
+        const request = await super.watch(...args);
+        if (this.isStopped()) request.abort();
+        return request;
+      }
+    })(() => this.stopped);
+    this.inner = new ListWatch<T>(
       resource.path,
+      watch,
       () => getJson<KubernetesListObject<T>>(kc, `${resource.path}${sel}`, listTimeoutMs),
+      false,
       resource.labelSelector,
     );
     this.synced = new Promise((resolve) => {
@@ -76,10 +91,15 @@ export class Informer<T extends KubernetesObject> {
     await this.tryStart();
   }
 
+  /**
+   * Ends listing and watching. A start in flight is waited for: client-node's informer opens its watch
+   * after a list that was pending when it was stopped, and that open request would keep the process alive.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     await this.inner.stop();
+    await this.starting?.catch(() => undefined);
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -98,9 +118,20 @@ export class Informer<T extends KubernetesObject> {
     for (const h of this.handlers) h(event, obj, old);
   }
 
-  private async tryStart(): Promise<void> {
+  private tryStart(): Promise<void> {
+    const run = this.startOnce();
+    this.starting = run;
+    return run;
+  }
+
+  private async startOnce(): Promise<void> {
     const failuresBefore = this.failures;
     await this.inner.start();
+    if (this.stopped) {
+      // Stopped while listing: close the watch the inner informer has opened since.
+      await this.inner.stop();
+      return;
+    }
     // start() resolves after the list and the watch request; an error in between was counted by onError.
     if (this.failures === failuresBefore && !this.stopped) {
       this.failures = 0;
