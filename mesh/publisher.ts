@@ -6,9 +6,10 @@ import type { ConvergenceResult, ConvergenceTracker } from './convergence.js';
 import type { KubeNetworkingObject } from './kube.js';
 import type { LastGood, MeshInputs, NetworkingKind, ObjectProblems } from './model.js';
 import { buildModel, lastGoodKey } from './model.js';
-import type { Snapshot } from './snapshot.js';
-import { EncodeMemo, envoyRoot, makeSnapshot } from './snapshot.js';
-import { translate } from './translate/index.js';
+import type { ClusterTypes, Snapshot } from './snapshot.js';
+import { EncodeMemo, encodeClusters, envoyRoot, snapshotWith } from './snapshot.js';
+import type { ClientKind } from './translate/index.js';
+import { translateClusters, translateRoutes } from './translate/index.js';
 
 export interface PublisherLogger {
   info(obj: object, msg: string): void;
@@ -68,6 +69,10 @@ export class MeshPublisher {
   private readonly routeWaiters = new Map<string, Set<RouteWaiter>>();
   private problemsNow: readonly ObjectProblems[] = [];
   private stopped = false;
+  /** The encoded clusters of the last build per client kind, and the inputs they were built from. */
+  private clusterCache: { inputs: ClusterInputs; types: Record<ClientKind, ClusterTypes> } | undefined;
+  /** Builds that kept the previous clusters (VirtualService-only changes), for tests and benchmarks. */
+  clusterReuses = 0;
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
@@ -213,11 +218,29 @@ export class MeshPublisher {
     }
     this.lastGood = built.lastGood;
     const root = envoyRoot();
+    const inputs = clusterInputs(this.opts.inputs());
     let sidecar: Snapshot;
     let proxyless: Snapshot;
     try {
-      sidecar = makeSnapshot(translate(built.model, 'sidecar'), root, this.memo);
-      proxyless = makeSnapshot(translate(built.model, 'proxyless'), root, this.memo);
+      // Clusters read only Services, endpoints, Pods, Nodes and DestinationRules: when none of those
+      // objects changed (the informers keep unchanged objects as they are), the encoded clusters stay.
+      let clusters = this.clusterCache?.types;
+      if (clusters && this.clusterCache && sameClusterInputs(this.clusterCache.inputs, inputs))
+        this.clusterReuses++;
+      else {
+        clusters = {
+          sidecar: encodeClusters(translateClusters(built.model, 'sidecar'), root, this.memo),
+          proxyless: encodeClusters(translateClusters(built.model, 'proxyless'), root, this.memo),
+        };
+        this.clusterCache = { inputs, types: clusters };
+      }
+      sidecar = snapshotWith(clusters.sidecar, translateRoutes(built.model, 'sidecar'), root, this.memo);
+      proxyless = snapshotWith(
+        clusters.proxyless,
+        translateRoutes(built.model, 'proxyless'),
+        root,
+        this.memo,
+      );
     } finally {
       this.memo.rotate();
     }
@@ -253,6 +276,32 @@ export class MeshPublisher {
     this.opts.onProblems?.(built.problems);
     for (const set of this.routeWaiters.values()) for (const w of [...set]) w.wake();
   }
+}
+
+/** The inputs clusters are translated from (everything but VirtualServices), with the cluster domain. */
+type ClusterInputs = readonly (readonly unknown[])[];
+
+/** Copies of the lists (a caller may change its arrays in place), holding the same objects. */
+function clusterInputs(inputs: MeshInputs): ClusterInputs {
+  return [
+    [...inputs.services],
+    [...inputs.endpointSlices],
+    [...inputs.pods],
+    [...(inputs.nodes ?? [])],
+    [...inputs.destinationRules],
+  ];
+}
+
+/** Same objects (by identity) in the same order: an informer replaces an object when it changes. */
+function sameClusterInputs(a: ClusterInputs, b: ClusterInputs): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? [];
+    const y = b[i] ?? [];
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
+  }
+  return true;
 }
 
 /** The `status.lastGood` {generation, spec} a previous control plane recorded on objects it refused. */

@@ -3,7 +3,13 @@
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import { encodeResource, loadEnvoyProtos } from './protos.js';
-import type { EnvoyResources, ProtoObject, ProtoValue } from './translate/index.js';
+import type {
+  ClusterResources,
+  EnvoyResources,
+  ProtoObject,
+  ProtoValue,
+  RouteResources,
+} from './translate/index.js';
 import { TYPE_URLS } from './translate/index.js';
 
 export type TypeUrl = (typeof TYPE_URLS)[keyof typeof TYPE_URLS];
@@ -142,28 +148,52 @@ function refsOf(typeUrl: TypeUrl, r: ProtoObject, name: string): ResourceRefs {
 /**
  * Encoded resources of the previous snapshot(s), keyed by type, name and translated content, so that a
  * rebuild re-encodes only what changed: each resource version is encoded once, whatever the number of
- * rebuilds. Generational: what a build does not use is dropped at the next `rotate()`.
+ * rebuilds. Generational per type: what a build of a type does not use is dropped at the next
+ * `rotate()`; types a build did not encode at all (kept whole from the previous snapshot) keep theirs.
  */
 export class EncodeMemo {
-  private previous = new Map<string, EncodedResource>();
-  private current = new Map<string, EncodedResource>();
+  private readonly generations = new Map<
+    TypeUrl,
+    { previous: Map<string, EncodedResource>; current: Map<string, EncodedResource>; used: boolean }
+  >();
   /** Resources encoded since construction (for benchmarks and tests). */
   encodes = 0;
 
-  lookup(key: string, make: () => EncodedResource): EncodedResource {
-    let r = this.current.get(key) ?? this.previous.get(key);
+  private generation(typeUrl: TypeUrl): {
+    previous: Map<string, EncodedResource>;
+    current: Map<string, EncodedResource>;
+    used: boolean;
+  } {
+    let g = this.generations.get(typeUrl);
+    if (!g) this.generations.set(typeUrl, (g = { previous: new Map(), current: new Map(), used: false }));
+    return g;
+  }
+
+  /** Marks the type as encoded by this build (even with no resources, so its old entries go). */
+  begin(typeUrl: TypeUrl): void {
+    this.generation(typeUrl).used = true;
+  }
+
+  lookup(typeUrl: TypeUrl, key: string, make: () => EncodedResource): EncodedResource {
+    const g = this.generation(typeUrl);
+    g.used = true;
+    let r = g.current.get(key) ?? g.previous.get(key);
     if (r === undefined) {
       r = make();
       this.encodes++;
     }
-    this.current.set(key, r);
+    g.current.set(key, r);
     return r;
   }
 
-  /** Call after each build: forgets what that build did not use. */
+  /** Call after each build: forgets what that build did not use of the types it encoded. */
   rotate(): void {
-    this.previous = this.current;
-    this.current = new Map();
+    for (const g of this.generations.values()) {
+      if (!g.used) continue;
+      g.previous = g.current;
+      g.current = new Map();
+      g.used = false;
+    }
   }
 }
 
@@ -173,6 +203,7 @@ function encodeType(
   resources: ReadonlyMap<string, ProtoObject>,
   memo: EncodeMemo | undefined,
 ): TypeSnapshot {
+  memo?.begin(typeUrl);
   const out = new Map<string, EncodedResource>();
   for (const name of [...resources.keys()].sort()) {
     const r = resources.get(name);
@@ -181,35 +212,64 @@ function encodeType(
       const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
       return { name, version: hash(any), any, refs: refsOf(typeUrl, r, name) };
     };
-    out.set(name, memo ? memo.lookup(`${typeUrl}\u0000${name}\u0000${JSON.stringify(r)}`, make) : make());
+    out.set(name, memo ? memo.lookup(typeUrl, `${name}\u0000${JSON.stringify(r)}`, make) : make());
   }
   const version = hash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
   return { typeUrl, version, resources: out };
 }
 
+/** The encoded cluster half of a snapshot (CDS and EDS), which a publish may keep from the previous one. */
+export interface ClusterTypes {
+  clusters: TypeSnapshot;
+  endpoints: TypeSnapshot;
+  notes: readonly string[];
+}
+
 /**
- * Encodes each translated resource once. Versions are content hashes, so equal input gives equal
- * versions. An EDS cluster without a ClusterLoadAssignment gets an empty one (no endpoints): a
- * client then fails its calls fast instead of waiting for EDS forever.
+ * Encodes clusters and load assignments. An EDS cluster without a ClusterLoadAssignment gets an empty one
+ * (no endpoints): a client then fails its calls fast instead of waiting for EDS forever.
  */
-export function makeSnapshot(
-  translated: EnvoyResources,
+export function encodeClusters(
+  translated: ClusterResources,
   root: protobuf.Root = envoyRoot(),
   memo?: EncodeMemo,
-): Snapshot {
+): ClusterTypes {
   const endpoints = new Map(translated.endpoints);
   const clusters = encodeType(root, TYPE_URLS.cluster, translated.clusters, memo);
   for (const c of clusters.resources.values())
     if (c.refs.eds !== undefined && !endpoints.has(c.refs.eds))
       endpoints.set(c.refs.eds, { cluster_name: c.refs.eds, endpoints: [] });
+  return {
+    clusters,
+    endpoints: encodeType(root, TYPE_URLS.endpoint, endpoints, memo),
+    notes: translated.notes,
+  };
+}
+
+/** A snapshot from an encoded cluster half and translated listeners and routes. */
+export function snapshotWith(
+  clusterTypes: ClusterTypes,
+  translated: RouteResources,
+  root: protobuf.Root = envoyRoot(),
+  memo?: EncodeMemo,
+): Snapshot {
   const types = new Map<TypeUrl, TypeSnapshot>([
-    [TYPE_URLS.cluster, clusters],
-    [TYPE_URLS.endpoint, encodeType(root, TYPE_URLS.endpoint, endpoints, memo)],
+    [TYPE_URLS.cluster, clusterTypes.clusters],
+    [TYPE_URLS.endpoint, clusterTypes.endpoints],
     [TYPE_URLS.listener, encodeType(root, TYPE_URLS.listener, translated.listeners, memo)],
     [TYPE_URLS.route, encodeType(root, TYPE_URLS.route, translated.routes, memo)],
   ]);
   const version = hash(PUSH_ORDER.map((t) => types.get(t)?.version ?? '').join('/'));
-  return { version, types, notes: [...translated.notes] };
+  return { version, types, notes: [...new Set([...clusterTypes.notes, ...translated.notes])].sort() };
+}
+
+/** Encodes each translated resource once. Versions are content hashes, so equal input gives equal versions. */
+export function makeSnapshot(
+  translated: EnvoyResources,
+  root: protobuf.Root = envoyRoot(),
+  memo?: EncodeMemo,
+): Snapshot {
+  return snapshotWith(encodeClusters(translated, root, memo), translated, root, memo);
 }
 
 /** An empty snapshot (every type present, no resources): a node group that is served nothing. */

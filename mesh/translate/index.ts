@@ -28,7 +28,16 @@ export interface EnvoyResources {
 const pruned = (m: Map<string, ProtoObject>): Map<string, ProtoObject> =>
   sortMap(new Map([...m.entries()].map(([k, v]) => [k, prune(v)])));
 
-export function translate(model: MeshModel, kind: ClientKind): EnvoyResources {
+/** Clusters and their load assignments: they depend on Services, endpoints and DestinationRules only. */
+export type ClusterResources = Pick<EnvoyResources, 'clusters' | 'endpoints' | 'notes'>;
+/** Listeners and route configurations: what a VirtualService change alters. */
+export type RouteResources = Pick<EnvoyResources, 'listeners' | 'routes' | 'notes'>;
+
+/**
+ * The cluster half of translate(): reads only the model's Services and DestinationRules, never its
+ * VirtualServices, so a publish that changed only VirtualServices may keep the previous result.
+ */
+export function translateClusters(model: MeshModel, kind: ClientKind): ClusterResources {
   const ctx = makeContext(model, kind);
   const clusters = new Map<string, ProtoObject>();
   const endpoints = new Map<string, ProtoObject>();
@@ -36,15 +45,30 @@ export function translate(model: MeshModel, kind: ClientKind): EnvoyResources {
     clusters.set(t.name, buildCluster(ctx, t));
     if (usesEds(ctx, t)) endpoints.set(t.name, buildLoadAssignment(t));
   }
+  return { clusters: pruned(clusters), endpoints: pruned(endpoints), notes: [...ctx.notes].sort() };
+}
+
+/** The listener half of translate(). */
+export function translateRoutes(model: MeshModel, kind: ClientKind): RouteResources {
+  const ctx = makeContext(model, kind);
   let listeners: Map<string, ProtoObject>;
   let routes = new Map<string, ProtoObject>();
   if (kind === 'sidecar') ({ listeners, routes } = sidecarListeners(ctx));
   else listeners = proxylessListeners(ctx);
+  return { listeners: pruned(listeners), routes: pruned(routes), notes: [...ctx.notes].sort() };
+}
+
+/** Both halves as one result; notes are the sorted union of theirs. */
+export function combine(clusters: ClusterResources, routes: RouteResources): EnvoyResources {
   return {
-    listeners: pruned(listeners),
-    routes: pruned(routes),
-    clusters: pruned(clusters),
-    endpoints: pruned(endpoints),
-    notes: [...ctx.notes].sort(),
+    listeners: routes.listeners,
+    routes: routes.routes,
+    clusters: clusters.clusters,
+    endpoints: clusters.endpoints,
+    notes: [...new Set([...clusters.notes, ...routes.notes])].sort(),
   };
+}
+
+export function translate(model: MeshModel, kind: ClientKind): EnvoyResources {
+  return combine(translateClusters(model, kind), translateRoutes(model, kind));
 }

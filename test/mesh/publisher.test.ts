@@ -1,0 +1,154 @@
+// MeshPublisher's rebuilds: a VirtualService-only change keeps the encoded clusters of the previous build,
+// and every publish, kept or rebuilt, serves exactly what a full build from the same inputs gives.
+import { describe, expect, it } from 'vitest';
+import type { NodeGroup } from '../../mesh/cache.js';
+import { SnapshotCache } from '../../mesh/cache.js';
+import { ConvergenceTracker } from '../../mesh/convergence.js';
+import type { KubeEndpointSlice, KubeNetworkingObject } from '../../mesh/kube.js';
+import { buildModel } from '../../mesh/model.js';
+import { MeshPublisher } from '../../mesh/publisher.js';
+import type { Snapshot } from '../../mesh/snapshot.js';
+import { makeSnapshot } from '../../mesh/snapshot.js';
+import { translate, TYPE_URLS } from '../../mesh/translate/index.js';
+import type { MeshInputs } from '../../mesh/model.js';
+import type { MutableInputs } from './inputs.js';
+import { inputsFromFile } from './inputs.js';
+
+const WEIGHTS = new URL('./translate/testdata/weights-90-10.input.yaml', import.meta.url).pathname;
+
+const quiet = { info: (): void => {}, warn: (): void => {}, error: (): void => {} };
+
+function setup(): { inputs: MutableInputs & MeshInputs; cache: SnapshotCache; publisher: MeshPublisher } {
+  const inputs = inputsFromFile(WEIGHTS);
+  const cache = new SnapshotCache();
+  const publisher = new MeshPublisher({
+    cache,
+    tracker: new ConvergenceTracker(),
+    inputs: () => inputs,
+    log: quiet,
+  });
+  publisher.start();
+  return { inputs, cache, publisher };
+}
+
+/** Every type's resources as name → version, and the notes. */
+function contents(s: Snapshot | undefined): unknown {
+  if (!s) return undefined;
+  return {
+    version: s.version,
+    notes: s.notes,
+    types: [...s.types].map(([t, ts]) => [t, ts.version, [...ts.resources.values()].map((r) => r.version)]),
+  };
+}
+
+function expectFullBuild(cache: SnapshotCache, inputs: MeshInputs): void {
+  const model = buildModel(inputs).model;
+  const want: Record<Exclude<NodeGroup, 'gateway'>, Snapshot> = {
+    sidecar: makeSnapshot(translate(model, 'sidecar')),
+    proxyless: makeSnapshot(translate(model, 'proxyless')),
+  };
+  expect(contents(cache.get('sidecar'))).toEqual(contents(want.sidecar));
+  expect(contents(cache.get('proxyless'))).toEqual(contents(want.proxyless));
+}
+
+/** A copy of the reviews VirtualService (a new object, as an informer gives) at these weights. */
+function reviewsAt(inputs: MutableInputs, v1: number, v2: number): void {
+  const i = inputs.virtualServices.findIndex((v) => v.metadata?.name === 'reviews');
+  const old = inputs.virtualServices[i] as KubeNetworkingObject;
+  const spec = structuredClone(old.spec) as { http: Array<{ route: Array<{ weight?: number }> }> };
+  const route = spec.http[0]?.route ?? [];
+  if (route[0]) route[0].weight = v1;
+  if (route[1]) route[1].weight = v2;
+  inputs.virtualServices[i] = {
+    ...old,
+    metadata: { ...old.metadata, generation: (old.metadata?.generation ?? 0) + 1 },
+    spec,
+  };
+}
+
+describe('MeshPublisher rebuilds', () => {
+  it('keeps the encoded clusters when only a VirtualService changed, and serves what a full build gives', () => {
+    const { inputs, cache, publisher } = setup();
+    expectFullBuild(cache, inputs);
+    const clustersBefore = cache.get('sidecar')?.types.get(TYPE_URLS.cluster);
+    reviewsAt(inputs, 50, 50);
+    publisher.flush();
+    expect(publisher.clusterReuses).toBe(1);
+    // The very same encoded cluster set is served, and the new split is.
+    expect(cache.get('sidecar')?.types.get(TYPE_URLS.cluster)).toBe(clustersBefore);
+    expectFullBuild(cache, inputs);
+    expect(cache.seq).toBe(2);
+    publisher.stop();
+  });
+
+  it('rebuilds the clusters when an endpoint, a DestinationRule or a Service changed', () => {
+    const { inputs, cache, publisher } = setup();
+    // A pod leaves the reviews slice: a new EndpointSlice object.
+    const i = inputs.endpointSlices.findIndex((s) => s.metadata?.name === 'reviews-abcde');
+    const slice = inputs.endpointSlices[i] as KubeEndpointSlice;
+    inputs.endpointSlices[i] = { ...slice, endpoints: (slice.endpoints ?? []).slice(0, 2) };
+    publisher.flush();
+    expect(publisher.clusterReuses).toBe(0);
+    expectFullBuild(cache, inputs);
+    const endpoints = (): number =>
+      [...(cache.get('proxyless')?.types.get(TYPE_URLS.endpoint)?.resources.values() ?? [])].length;
+    expect(endpoints()).toBeGreaterThan(0);
+
+    // A subset is removed from the DestinationRule (the VirtualService still names it: refused, last
+    // good kept), then the weights move, then a Service is added: each publish equals a full build.
+    const d = inputs.destinationRules.findIndex((r) => r.metadata?.name === 'reviews');
+    const dr = inputs.destinationRules[d] as KubeNetworkingObject;
+    inputs.destinationRules[d] = {
+      ...dr,
+      metadata: { ...dr.metadata, generation: 2 },
+      spec: { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }] },
+    };
+    publisher.flush();
+    expect(publisher.clusterReuses).toBe(0);
+    reviewsAt(inputs, 10, 90);
+    publisher.flush();
+    expect(publisher.clusterReuses).toBe(1);
+    inputs.services.push({
+      metadata: { name: 'details', namespace: 'shop' },
+      spec: { clusterIP: '10.96.0.12', ports: [{ name: 'http', port: 9080, protocol: 'TCP' }] },
+    });
+    publisher.flush();
+    expect(publisher.clusterReuses).toBe(1);
+    const clusterNames = [...(cache.get('sidecar')?.types.get(TYPE_URLS.cluster)?.resources.keys() ?? [])];
+    expect(clusterNames).toContain('outbound|9080||details.shop.svc.cluster.local');
+    publisher.stop();
+  });
+
+  it('equals a full build after every one of a random sequence of changes', () => {
+    const { inputs, cache, publisher } = setup();
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let reused = 0;
+    for (let step = 0; step < 40; step++) {
+      const r = random();
+      if (r < 0.6) {
+        const v1 = Math.floor(random() * 11) * 10;
+        reviewsAt(inputs, v1, 100 - v1);
+        reused++;
+      } else if (r < 0.8) {
+        const i = inputs.pods.findIndex((p) => p.metadata?.name === 'reviews-v2-a');
+        const pod = inputs.pods[i];
+        if (pod) {
+          const version = pod.metadata?.labels?.['version'] === 'v2' ? 'v1' : 'v2';
+          inputs.pods[i] = { ...pod, metadata: { ...pod.metadata, labels: { app: 'reviews', version } } };
+        }
+      } else {
+        const i = inputs.services.findIndex((s) => s.metadata?.name === 'ratings');
+        const svc = inputs.services[i];
+        if (svc) inputs.services[i] = { ...svc, spec: { ...svc.spec, clusterIP: `10.96.1.${step}` } };
+      }
+      publisher.flush();
+      expectFullBuild(cache, inputs);
+    }
+    expect(publisher.clusterReuses).toBe(reused);
+    publisher.stop();
+  });
+});
