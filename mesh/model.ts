@@ -116,6 +116,28 @@ export type LastGood = ReadonlyMap<string, KubeNetworkingObject>;
 export interface BuildOptions {
   lastGood?: LastGood;
   clusterDomain?: string;
+  /**
+   * Spec checks kept across builds, by spec object: only for inputs whose objects are replaced, never
+   * changed in place, when they change (informers' are).
+   */
+  checks?: SpecChecks;
+}
+
+/** Results of the (pure) spec checks by spec object, for builds whose inputs are immutable objects. */
+export class SpecChecks {
+  readonly virtualServices = new WeakMap<object, Checked<VirtualServiceSpec>>();
+  readonly destinationRules = new WeakMap<object, Checked<DestinationRuleSpec>>();
+}
+
+/** `check` through `cache` for object specs (a missing or non-object spec is checked every time). */
+function cached<T>(cache: WeakMap<object, Checked<T>> | undefined, check: (raw: unknown) => Checked<T>) {
+  if (!cache) return check;
+  return (raw: unknown): Checked<T> => {
+    if (typeof raw !== 'object' || raw === null) return check(raw);
+    let r = cache.get(raw);
+    if (r === undefined) cache.set(raw, (r = check(raw)));
+    return r;
+  };
 }
 
 export interface BuildResult {
@@ -499,7 +521,7 @@ export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): Buil
   const destinationRules = acceptObjects<DestinationRuleSpec, DestinationRuleModel>(
     'DestinationRule',
     inputs.destinationRules,
-    checkDestinationRuleSpec,
+    cached(options.checks?.destinationRules, checkDestinationRuleSpec),
     (spec, o) => {
       const r = destinationRuleReferences(spec, o.metadata?.namespace ?? '', reg, drClaims);
       if (r.problems.length) return { problems: r.problems };
@@ -517,7 +539,7 @@ export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): Buil
   const virtualServices = acceptObjects<VirtualServiceSpec, VirtualServiceModel>(
     'VirtualService',
     inputs.virtualServices,
-    checkVirtualServiceSpec,
+    cached(options.checks?.virtualServices, checkVirtualServiceSpec),
     (spec, o) => {
       const r = virtualServiceReferences(spec, o.metadata?.namespace ?? '', reg, vsClaims);
       if (r.problems.length) return { problems: r.problems };

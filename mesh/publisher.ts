@@ -5,11 +5,11 @@ import type { NodeGroup, SnapshotCache } from './cache.js';
 import type { ConvergenceResult, ConvergenceTracker } from './convergence.js';
 import type { KubeNetworkingObject } from './kube.js';
 import type { LastGood, MeshInputs, NetworkingKind, ObjectProblems } from './model.js';
-import { buildModel, lastGoodKey } from './model.js';
+import { buildModel, lastGoodKey, SpecChecks } from './model.js';
 import type { ClusterTypes, Snapshot } from './snapshot.js';
 import { EncodeMemo, encodeClusters, envoyRoot, snapshotWith } from './snapshot.js';
-import type { ClientKind } from './translate/index.js';
-import { translateClusters, translateRoutes } from './translate/index.js';
+import type { ClientKind, RouteResources } from './translate/index.js';
+import { RouteMemo, translateClusters, translateRoutes } from './translate/index.js';
 
 export interface PublisherLogger {
   info(obj: object, msg: string): void;
@@ -54,6 +54,10 @@ export class MeshPublisher {
   private readonly opts: PublisherOptions;
   private readonly debounce: DebounceOptions;
   private readonly memo = new EncodeMemo();
+  /** Per-Service route translations, valid while the cluster inputs (Services, DestinationRules…) stay. */
+  private readonly routeMemo = new RouteMemo();
+  /** Spec checks by object: informers replace an object when it changes, never edit it. */
+  private readonly checks = new SpecChecks();
   private readonly now: () => number;
   private lastGood: LastGood = new Map();
   private started = false;
@@ -73,6 +77,11 @@ export class MeshPublisher {
   private clusterCache: { inputs: ClusterInputs; types: Record<ClientKind, ClusterTypes> } | undefined;
   /** Builds that kept the previous clusters (VirtualService-only changes), for tests and benchmarks. */
   clusterReuses = 0;
+
+  /** Service ports whose route translation a build took from the previous one (tests, benchmarks). */
+  get routeReuses(): number {
+    return this.routeMemo.hits;
+  }
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
@@ -208,6 +217,7 @@ export class MeshPublisher {
     try {
       built = buildModel(this.opts.inputs(), {
         lastGood: this.lastGood,
+        checks: this.checks,
         ...(this.opts.clusterDomain ? { clusterDomain: this.opts.clusterDomain } : {}),
       });
     } catch (err) {
@@ -228,21 +238,19 @@ export class MeshPublisher {
       if (clusters && this.clusterCache && sameClusterInputs(this.clusterCache.inputs, inputs))
         this.clusterReuses++;
       else {
+        this.routeMemo.clear();
         clusters = {
           sidecar: encodeClusters(translateClusters(built.model, 'sidecar'), root, this.memo),
           proxyless: encodeClusters(translateClusters(built.model, 'proxyless'), root, this.memo),
         };
         this.clusterCache = { inputs, types: clusters };
       }
-      sidecar = snapshotWith(clusters.sidecar, translateRoutes(built.model, 'sidecar'), root, this.memo);
-      proxyless = snapshotWith(
-        clusters.proxyless,
-        translateRoutes(built.model, 'proxyless'),
-        root,
-        this.memo,
-      );
+      const routes = (kind: ClientKind): RouteResources => translateRoutes(built.model, kind, this.routeMemo);
+      sidecar = snapshotWith(clusters.sidecar, routes('sidecar'), root, this.memo);
+      proxyless = snapshotWith(clusters.proxyless, routes('proxyless'), root, this.memo);
     } finally {
       this.memo.rotate();
+      this.routeMemo.rotate();
     }
     // Gateways get the sidecar view until Gateway listeners are translated (SPEC §4.2).
     const result = this.opts.cache.publish({ sidecar, gateway: sidecar, proxyless });

@@ -156,6 +156,8 @@ export class EncodeMemo {
     TypeUrl,
     { previous: Map<string, EncodedResource>; current: Map<string, EncodedResource>; used: boolean }
   >();
+  /** Translated objects seen before, with their key: a translation reused whole skips building the key. */
+  private readonly byObject = new WeakMap<ProtoObject, { key: string; encoded: EncodedResource }>();
   /** Resources encoded since construction (for benchmarks and tests). */
   encodes = 0;
 
@@ -172,6 +174,23 @@ export class EncodeMemo {
   /** Marks the type as encoded by this build (even with no resources, so its old entries go). */
   begin(typeUrl: TypeUrl): void {
     this.generation(typeUrl).used = true;
+  }
+
+  /**
+   * The encoding of `resource` named `name`: the same object as before (translations are never changed
+   * once made) is looked up by identity, anything else by its content.
+   */
+  encode(
+    typeUrl: TypeUrl,
+    name: string,
+    resource: ProtoObject,
+    make: () => EncodedResource,
+  ): EncodedResource {
+    const seen = this.byObject.get(resource);
+    const key = seen && seen.encoded.name === name ? seen.key : `${name}\u0000${JSON.stringify(resource)}`;
+    const encoded = this.lookup(typeUrl, key, make);
+    this.byObject.set(resource, { key, encoded });
+    return encoded;
   }
 
   lookup(typeUrl: TypeUrl, key: string, make: () => EncodedResource): EncodedResource {
@@ -212,7 +231,7 @@ function encodeType(
       const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
       return { name, version: hash(any), any, refs: refsOf(typeUrl, r, name) };
     };
-    out.set(name, memo ? memo.lookup(typeUrl, `${name}\u0000${JSON.stringify(r)}`, make) : make());
+    out.set(name, memo ? memo.encode(typeUrl, name, r, make) : make());
   }
   const version = hash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
   return { typeUrl, version, resources: out };

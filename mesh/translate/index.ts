@@ -6,11 +6,13 @@ import type { ClientKind } from './context.js';
 import { makeContext } from './context.js';
 import { proxylessListeners, sidecarListeners, sortMap } from './listeners.js';
 import type { ProtoObject } from './proto.js';
+import type { RouteMemo } from './memo.js';
 import { prune } from './proto.js';
 
 export type { ClientKind } from './context.js';
 export type { ProtoObject, ProtoValue } from './proto.js';
 export { TYPE_URLS } from './proto.js';
+export { RouteMemo } from './memo.js';
 
 /**
  * Resources by name, each map sorted by name. `routes` is empty for proxyless clients (their route
@@ -48,14 +50,18 @@ export function translateClusters(model: MeshModel, kind: ClientKind): ClusterRe
   return { clusters: pruned(clusters), endpoints: pruned(endpoints), notes: [...ctx.notes].sort() };
 }
 
-/** The listener half of translate(). */
-export function translateRoutes(model: MeshModel, kind: ClientKind): RouteResources {
+/**
+ * The listener half of translate(). With a memo, each Service port's translation is reused while its
+ * VirtualService is unchanged: the caller must clear the memo whenever Services or DestinationRules change.
+ * Listeners and routes come out pruned.
+ */
+export function translateRoutes(model: MeshModel, kind: ClientKind, memo?: RouteMemo): RouteResources {
   const ctx = makeContext(model, kind);
   let listeners: Map<string, ProtoObject>;
   let routes = new Map<string, ProtoObject>();
-  if (kind === 'sidecar') ({ listeners, routes } = sidecarListeners(ctx));
-  else listeners = proxylessListeners(ctx);
-  return { listeners: pruned(listeners), routes: pruned(routes), notes: [...ctx.notes].sort() };
+  if (kind === 'sidecar') ({ listeners, routes } = sidecarListeners(ctx, memo));
+  else listeners = proxylessListeners(ctx, memo);
+  return { listeners, routes, notes: [...ctx.notes].sort() };
 }
 
 /** Both halves as one result; notes are the sorted union of theirs. */

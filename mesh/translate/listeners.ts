@@ -3,8 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { ServiceModel, ServicePortModel } from '../model.js';
 import type { TranslateContext } from './context.js';
+import type { RouteMemo } from './memo.js';
 import { isHttp, portProtocol } from './policy.js';
-import type { ProtoObject } from './proto.js';
+import type { ProtoObject, ProtoValue } from './proto.js';
 import { ADS_CONFIG_SOURCE, any, EXT, FILTER, prune } from './proto.js';
 import { httpRoutes, tcpProxy } from './routes.js';
 
@@ -47,7 +48,19 @@ export interface SidecarListeners {
  * TCP ports: one listener `<clusterIP>_<port>` per Service with tcp_proxy; left out for headless
  * Services and for port numbers an HTTP listener already binds on 0.0.0.0.
  */
-export function sidecarListeners(ctx: TranslateContext): SidecarListeners {
+/** `make()` through the memo when there is one; the result is pruned either way. */
+function kept<T extends ProtoValue>(
+  ctx: TranslateContext,
+  memo: RouteMemo | undefined,
+  key: string,
+  service: ServiceModel,
+  make: () => T,
+): T {
+  const build = (): T => prune(make());
+  return memo ? memo.get(ctx, key, ctx.virtualServices.get(service.hostname), build) : build();
+}
+
+export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): SidecarListeners {
   const httpByPort = new Map<number, Array<{ service: ServiceModel; port: ServicePortModel }>>();
   const tcp: Array<{ service: ServiceModel; port: ServicePortModel }> = [];
   for (const service of ctx.services.values())
@@ -72,34 +85,38 @@ export function sidecarListeners(ctx: TranslateContext): SidecarListeners {
         for (const d of all)
           if (counts.get(d) !== 1)
             ctx.notes.add(`route ${routeName}: domain ${d} is shared by several Services; left out`);
-        return {
-          name: virtualHostName(service, port),
+        const name = virtualHostName(service, port);
+        return kept(ctx, memo, `vh\u0000${name}\u0000${unique.join(',')}`, service, () => ({
+          name,
           domains: unique,
           routes: httpRoutes(ctx, service, port),
-        };
+        }));
       })
       .sort((a, b) => compare(a.name, b.name));
     routes.set(routeName, { name: routeName, virtual_hosts: virtualHosts });
     const name = `0.0.0.0_${portNumber}`;
-    listeners.set(name, {
+    listeners.set(
       name,
-      address: { socket_address: { address: '0.0.0.0', port_value: portNumber } },
-      traffic_direction: 'OUTBOUND',
-      filter_chains: [
-        {
-          filters: [
-            {
-              name: FILTER.httpConnectionManager,
-              typed_config: any(EXT.httpConnectionManager, {
-                stat_prefix: `outbound_${name}`,
-                rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: routeName },
-                http_filters: httpFilters(ctx),
-              }),
-            },
-          ],
-        },
-      ],
-    });
+      prune({
+        name,
+        address: { socket_address: { address: '0.0.0.0', port_value: portNumber } },
+        traffic_direction: 'OUTBOUND',
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: FILTER.httpConnectionManager,
+                typed_config: any(EXT.httpConnectionManager, {
+                  stat_prefix: `outbound_${name}`,
+                  rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: routeName },
+                  http_filters: httpFilters(ctx),
+                }),
+              },
+            ],
+          },
+        ],
+      }),
+    );
   }
   for (const { service, port } of tcp) {
     if (!service.clusterIP) {
@@ -113,12 +130,16 @@ export function sidecarListeners(ctx: TranslateContext): SidecarListeners {
       continue;
     }
     const name = `${service.clusterIP}_${port.port}`;
-    listeners.set(name, {
+    const address = service.clusterIP;
+    listeners.set(
       name,
-      address: { socket_address: { address: service.clusterIP, port_value: port.port } },
-      traffic_direction: 'OUTBOUND',
-      filter_chains: [{ filters: [{ name: FILTER.tcpProxy, typed_config: tcpProxy(ctx, service, port) }] }],
-    });
+      kept(ctx, memo, `tcp\u0000${name}`, service, () => ({
+        name,
+        address: { socket_address: { address, port_value: port.port } },
+        traffic_direction: 'OUTBOUND',
+        filter_chains: [{ filters: [{ name: FILTER.tcpProxy, typed_config: tcpProxy(ctx, service, port) }] }],
+      })),
+    );
   }
   return { listeners: sortMap(listeners), routes: sortMap(routes) };
 }
@@ -143,19 +164,18 @@ export function proxylessListenerNames(service: ServiceModel, port: ServicePortM
  * old value only, so a change that merely adds (a map entry, trailing bytes) can look like no
  * change; a name that changes with the content always differs.
  */
-export function proxylessListeners(ctx: TranslateContext): Map<string, ProtoObject> {
+export function proxylessListeners(ctx: TranslateContext, memo?: RouteMemo): Map<string, ProtoObject> {
   const listeners = new Map<string, ProtoObject>();
   for (const service of ctx.services.values())
     for (const port of service.ports) {
       if (portProtocol(port) === 'unsupported') continue;
       const vhostName = virtualHostName(service, port);
-      const virtualHosts = [{ name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) }];
-      const hash = createHash('sha256')
-        .update(JSON.stringify(prune(virtualHosts)))
-        .digest('hex')
-        .slice(0, 16);
-      for (const name of proxylessListenerNames(service, port))
-        listeners.set(name, {
+      const own = kept(ctx, memo, `api\u0000${vhostName}`, service, () => {
+        const virtualHosts = prune([
+          { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
+        ]);
+        const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
+        return proxylessListenerNames(service, port).map((name) => ({
           name,
           api_listener: {
             api_listener: any(EXT.httpConnectionManager, {
@@ -164,7 +184,9 @@ export function proxylessListeners(ctx: TranslateContext): Map<string, ProtoObje
               http_filters: httpFilters(ctx),
             }),
           },
-        });
+        }));
+      });
+      for (const l of own) listeners.set(l.name, l);
     }
   return sortMap(listeners);
 }

@@ -74,6 +74,9 @@ describe('MeshPublisher rebuilds', () => {
     reviewsAt(inputs, 50, 50);
     publisher.flush();
     expect(publisher.clusterReuses).toBe(1);
+    // ratings' routes (no VirtualService, unchanged) are taken from the previous build: sidecar virtual
+    // host and proxyless listeners.
+    expect(publisher.routeReuses).toBe(2);
     // The very same encoded cluster set is served, and the new split is.
     expect(cache.get('sidecar')?.types.get(TYPE_URLS.cluster)).toBe(clustersBefore);
     expectFullBuild(cache, inputs);
@@ -133,6 +136,21 @@ describe('MeshPublisher rebuilds', () => {
         const v1 = Math.floor(random() * 11) * 10;
         reviewsAt(inputs, v1, 100 - v1);
         reused++;
+      } else if (r < 0.7) {
+        // ratings gets a VirtualService with a retry policy, or loses it again.
+        const i = inputs.virtualServices.findIndex((v) => v.metadata?.name === 'ratings');
+        if (i >= 0) inputs.virtualServices.splice(i, 1);
+        else
+          inputs.virtualServices.push({
+            apiVersion: 'networking.istio.io/v1',
+            kind: 'VirtualService',
+            metadata: { name: 'ratings', namespace: 'shop', generation: step + 1 },
+            spec: {
+              hosts: ['ratings'],
+              http: [{ retries: { attempts: step % 5 }, route: [{ destination: { host: 'ratings' } }] }],
+            },
+          });
+        reused++;
       } else if (r < 0.8) {
         const i = inputs.pods.findIndex((p) => p.metadata?.name === 'reviews-v2-a');
         const pod = inputs.pods[i];
@@ -149,6 +167,7 @@ describe('MeshPublisher rebuilds', () => {
       expectFullBuild(cache, inputs);
     }
     expect(publisher.clusterReuses).toBe(reused);
+    expect(publisher.routeReuses).toBeGreaterThan(0);
     publisher.stop();
   });
 });

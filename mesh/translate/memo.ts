@@ -1,0 +1,65 @@
+// Per-Service route translations kept from one build to the next. A Service port's routes read the Service,
+// the VirtualService bound to its host, and other Services and DestinationRules; while the last two stay the
+// same (the caller clears the memo when they change), the result depends only on the Service port and the
+// content of its VirtualService, which is the key. Generational: what a build does not use is dropped.
+import type { VirtualServiceModel } from '../model.js';
+import type { TranslateContext } from './context.js';
+
+interface Entry {
+  value: unknown;
+  /** Notes the translation added, added again on every reuse. */
+  notes: readonly string[];
+}
+
+export class RouteMemo {
+  private previous = new Map<string, Entry>();
+  private current = new Map<string, Entry>();
+  private readonly vsKeys = new WeakMap<VirtualServiceModel, string>();
+  /** Translations reused since construction (for tests and benchmarks). */
+  hits = 0;
+
+  /**
+   * The value for `key` and the VirtualService bound to the port's host (by content), made by `make` when
+   * neither this build nor the previous one made it. `make` must not read other VirtualServices.
+   */
+  get<T>(ctx: TranslateContext, key: string, vs: VirtualServiceModel | undefined, make: () => T): T {
+    const full = `${ctx.kind}\u0000${key}\u0000${vs === undefined ? '' : this.vsKey(vs)}`;
+    const found = this.current.get(full) ?? this.previous.get(full);
+    if (found) {
+      this.hits++;
+      this.current.set(full, found);
+      for (const n of found.notes) ctx.notes.add(n);
+      return found.value as T;
+    }
+    const outer = ctx.notes;
+    const own = new Set<string>();
+    ctx.notes = own;
+    let value: T;
+    try {
+      value = make();
+    } finally {
+      ctx.notes = outer;
+    }
+    for (const n of own) outer.add(n);
+    this.current.set(full, { value, notes: [...own] });
+    return value;
+  }
+
+  /** After each build: forgets what it did not use. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  /** When Services or DestinationRules changed: nothing kept is valid any more. */
+  clear(): void {
+    this.previous = new Map();
+    this.current = new Map();
+  }
+
+  private vsKey(vs: VirtualServiceModel): string {
+    let k = this.vsKeys.get(vs);
+    if (k === undefined) this.vsKeys.set(vs, (k = JSON.stringify(vs)));
+    return k;
+  }
+}
