@@ -8,7 +8,7 @@ import protobuf from 'protobufjs';
 import type { SnapshotCache } from '../cache.js';
 import type { ConvergenceSink } from '../convergence.js';
 import { envoyIncludeDirs } from '../protos.js';
-import type { EncodedResource, Snapshot, TypeUrl } from '../snapshot.js';
+import type { EncodedResource, Snapshot, TypeSnapshot, TypeUrl } from '../snapshot.js';
 import { PUSH_ORDER } from '../snapshot.js';
 import { TYPE_URLS } from '../translate/index.js';
 import type { OutgoingDeltaResponse } from './delta.js';
@@ -89,6 +89,11 @@ interface TypeState {
   forced: boolean;
   /** The last response of this type was NACKed and nothing since was ACKed. */
   rejected: boolean;
+  /**
+   * The type snapshot and subscription the last look at this type compared against: while both are the
+   * same objects (a publish that left the type alone, an ACK with the same names) there is nothing new.
+   */
+  basis: { snapshot: TypeSnapshot | undefined; names: Set<string> | undefined } | undefined;
 }
 
 type Stream = IdentifiedStream<OutgoingResponse, TypeState>;
@@ -233,6 +238,7 @@ export class AdsServer {
         ackedVersion: undefined,
         forced: false,
         rejected: false,
+        basis: undefined,
       };
       stream.types.set(type, st);
     }
@@ -245,7 +251,9 @@ export class AdsServer {
       }
     }
     const names = strings(req['resource_names']);
-    st.names = names.length === 0 && WILDCARD_TYPES.has(type) ? undefined : new Set(names);
+    const asked = names.length === 0 && WILDCARD_TYPES.has(type) ? undefined : new Set(names);
+    // The same subscription keeps its Set, so the next pump can tell nothing changed without comparing.
+    if (!sameNames(st.names, asked)) st.names = asked;
     this.pump(stream);
   }
 
@@ -264,6 +272,9 @@ export class AdsServer {
     const st = stream.types.get(type);
     if (!st || st.pending) return;
     const ts = snapshot.types.get(type);
+    const basis = st.basis;
+    if (!st.forced && basis !== undefined && basis.snapshot === ts && basis.names === st.names) return;
+    st.basis = { snapshot: ts, names: st.names };
     const chosen = selectResources(ts?.resources, st.names);
     const content = new Map(chosen.map((r) => [r.name, r.version]));
     const changed = st.sent === undefined || !sameContent(st.sent, content);
@@ -302,6 +313,13 @@ function selectResources(
     if (r) out.push(r);
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function sameNames(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.size !== b.size) return false;
+  for (const n of a) if (!b.has(n)) return false;
+  return true;
 }
 
 function sameContent(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

@@ -82,6 +82,8 @@ export interface XdsStream<W, T> {
   types: Map<TypeUrl, T>;
   lastNack: NackRecord | undefined;
   closed: boolean;
+  /** The resource lists last found closed over references (see settled): the same lists need no new look. */
+  closedOver?: ReadonlyArray<readonly EncodedResource[]>;
 }
 
 export type IdentifiedStream<W, T> = XdsStream<W, T> & { node: NodeIdentity };
@@ -186,10 +188,13 @@ export class StreamSet<W, T> {
   settled(stream: IdentifiedStream<W, T>, seq: number): void {
     const convergence = this.opts.convergence;
     if (!convergence || stream.types.size === 0) return;
-    const held = new Map(
-      [...stream.types].map(([t, st]) => [t, { sentResources: this.opts.view(st).resources }]),
-    );
-    if (!closedOverReferences(held)) return;
+    const lists = [...stream.types.values()].map((st) => this.opts.view(st).resources);
+    const known = stream.closedOver;
+    if (!(known && known.length === lists.length && known.every((l, i) => l === lists[i]))) {
+      const held = new Map([...stream.types.keys()].map((t, i) => [t, { sentResources: lists[i] ?? [] }]));
+      if (!closedOverReferences(held)) return;
+      stream.closedOver = lists;
+    }
     convergence.progress(`${this.opts.protocol}/${stream.id}`, stream.node.id, stream.node.kind, seq);
   }
 
