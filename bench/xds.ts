@@ -25,7 +25,7 @@ const STREAMS_PER_CHANNEL = 100;
 const BACKGROUND_SERVICES = 50;
 /** Proxies with a connection each (no multiplexing), for the heap per proxy as real proxies connect. */
 const OWN_CONNECTIONS = 1000;
-const STEP_CHANGES = 20;
+const STEP_CHANGES = 100;
 const STEP_TIMEOUT_MS = 5000;
 const FANOUT_TARGET_STREAMS = 1000;
 
@@ -164,7 +164,7 @@ async function stepLatency(
     if (!warm.ok) throw new Error(`grpc-js-xds warm-up call failed: ${warm.codeName} ${warm.details}`);
     const synced = await server.call('synced', { streams: 1, timeoutMs: 10_000 }, 15_000);
     if (!synced.ok) throw new Error('the grpc-js-xds client did not sync');
-    const step = async (to: 'v1' | 'v2'): Promise<{ seenMs: number; ackMs: number }> => {
+    const step = async (to: 'v1' | 'v2'): Promise<{ seenMs: number; ackMs: number; snapshotMs: number }> => {
       const t0 = performance.now();
       const acked = server.call(
         'change',
@@ -186,16 +186,18 @@ async function stepLatency(
         if (!r.ok) callErrors++;
       }
       const ack = await acked;
-      return { seenMs, ackMs: ack.ackMs };
+      return { seenMs, ackMs: ack.ackMs, snapshotMs: ack.snapshotMs };
     };
     await step('v1');
     callErrors = 0;
     const seen: number[] = [];
     const acks: number[] = [];
+    const snapshots: number[] = [];
     for (let i = 0; i < STEP_CHANGES; i++) {
       const r = await step(i % 2 === 0 ? 'v2' : 'v1');
       seen.push(r.seenMs);
       acks.push(r.ackMs);
+      snapshots.push(r.snapshotMs);
     }
     return [
       { metric: 'step_changes', value: seen.length, unit: 'count', target: `${STEP_CHANGES}` },
@@ -206,12 +208,20 @@ async function stepLatency(
         target: '0',
       },
       { metric: 'step_write_to_new_split_p50', value: round2(quantile(seen, 50)), unit: 'ms', target: '' },
+      { metric: 'step_write_to_new_split_p95', value: round2(quantile(seen, 95)), unit: 'ms', target: '' },
       {
         metric: 'step_write_to_new_split_p99',
         value: round2(quantile(seen, 99)),
         unit: 'ms',
         target: '<= 50',
       },
+      {
+        metric: 'step_change_to_snapshot_p99',
+        value: round2(quantile(snapshots, 99)),
+        unit: 'ms',
+        target: '',
+      },
+      { metric: 'step_grpc_xds_ack_p50', value: round2(quantile(acks, 50)), unit: 'ms', target: '' },
       { metric: 'step_grpc_xds_ack_p99', value: round2(quantile(acks, 99)), unit: 'ms', target: '' },
       { metric: 'step_failed_calls', value: callErrors, unit: 'count', target: '' },
     ];
