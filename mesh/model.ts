@@ -121,6 +121,11 @@ export interface BuildOptions {
    * changed in place, when they change (informers' are).
    */
   checks?: SpecChecks;
+  /**
+   * The previous build's `base`, when none of the inputs it reads (everything but VirtualServices) changed:
+   * the build then takes its Services and DestinationRules as they are.
+   */
+  base?: ModelBase;
 }
 
 /** Results of the (pure) spec checks by spec object, for builds whose inputs are immutable objects. */
@@ -146,6 +151,8 @@ export interface BuildResult {
   problems: ObjectProblems[];
   /** To pass to the next build. Deleted objects are dropped from it. */
   lastGood: LastGood;
+  /** What the next build may reuse while its inputs stay the same. */
+  base: ModelBase;
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -502,12 +509,24 @@ const base = (o: KubeNetworkingObject): NetworkingModelBase => ({
 });
 
 /**
- * Builds the mesh model. Pure: same inputs (in any order) and options, same result. Reference
- * checks of VirtualServices see the DestinationRules accepted in this build.
+ * The part of a build that reads no VirtualService: Services with their endpoints, and DestinationRules.
+ * A build may take it from the previous build when none of its inputs changed (see BuildOptions.base).
  */
-export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): BuildResult {
-  const clusterDomain = options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
-  const previous = options.lastGood ?? new Map<string, KubeNetworkingObject>();
+export interface ModelBase {
+  readonly clusterDomain: string;
+  readonly services: ServiceModel[];
+  readonly destinationRules: DestinationRuleModel[];
+  readonly registry: Readonly<Registry>;
+  readonly problems: readonly ObjectProblems[];
+  readonly lastGood: LastGood;
+}
+
+function buildBase(
+  inputs: MeshInputs,
+  clusterDomain: string,
+  previous: LastGood,
+  checks: SpecChecks | undefined,
+): ModelBase {
   const services = buildServices(inputs, clusterDomain);
   const reg: Registry = {
     clusterDomain,
@@ -516,12 +535,11 @@ export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): Buil
   };
   const lastGood = new Map<string, KubeNetworkingObject>();
   const problems: ObjectProblems[] = [];
-
   const drClaims = new Map<string, string>();
   const destinationRules = acceptObjects<DestinationRuleSpec, DestinationRuleModel>(
     'DestinationRule',
     inputs.destinationRules,
-    cached(options.checks?.destinationRules, checkDestinationRuleSpec),
+    cached(checks?.destinationRules, checkDestinationRuleSpec),
     (spec, o) => {
       const r = destinationRuleReferences(spec, o.metadata?.namespace ?? '', reg, drClaims);
       if (r.problems.length) return { problems: r.problems };
@@ -534,6 +552,23 @@ export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): Buil
     lastGood,
     problems,
   );
+  return { clusterDomain, services, destinationRules, registry: reg, problems, lastGood };
+}
+
+/**
+ * Builds the mesh model. Pure: same inputs (in any order) and options, same result. Reference
+ * checks of VirtualServices see the DestinationRules accepted in this build.
+ */
+export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): BuildResult {
+  const clusterDomain = options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+  const previous = options.lastGood ?? new Map<string, KubeNetworkingObject>();
+  const modelBase =
+    options.base?.clusterDomain === clusterDomain
+      ? options.base
+      : buildBase(inputs, clusterDomain, previous, options.checks);
+  const reg = modelBase.registry;
+  const lastGood = new Map<string, KubeNetworkingObject>(modelBase.lastGood);
+  const problems: ObjectProblems[] = [...modelBase.problems];
 
   const vsClaims = new Map<string, string>();
   const virtualServices = acceptObjects<VirtualServiceSpec, VirtualServiceModel>(
@@ -555,8 +590,14 @@ export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): Buil
     (a, b) => compare(a.kind, b.kind) || compare(a.namespace, b.namespace) || compare(a.name, b.name),
   );
   return {
-    model: { clusterDomain, services, virtualServices, destinationRules },
+    model: {
+      clusterDomain,
+      services: modelBase.services,
+      virtualServices,
+      destinationRules: modelBase.destinationRules,
+    },
     problems,
     lastGood,
+    base: modelBase,
   };
 }

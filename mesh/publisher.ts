@@ -4,7 +4,7 @@
 import type { NodeGroup, SnapshotCache } from './cache.js';
 import type { ConvergenceResult, ConvergenceTracker } from './convergence.js';
 import type { KubeNetworkingObject } from './kube.js';
-import type { LastGood, MeshInputs, NetworkingKind, ObjectProblems } from './model.js';
+import type { LastGood, MeshInputs, ModelBase, NetworkingKind, ObjectProblems } from './model.js';
 import { buildModel, lastGoodKey, SpecChecks } from './model.js';
 import type { ClusterTypes, Snapshot } from './snapshot.js';
 import { EncodeMemo, encodeClusters, envoyRoot, snapshotWith } from './snapshot.js';
@@ -74,7 +74,8 @@ export class MeshPublisher {
   private problemsNow: readonly ObjectProblems[] = [];
   private stopped = false;
   /** The encoded clusters of the last build per client kind, and the inputs they were built from. */
-  private clusterCache: { inputs: ClusterInputs; types: Record<ClientKind, ClusterTypes> } | undefined;
+  private clusterCache:
+    { inputs: ClusterInputs; types: Record<ClientKind, ClusterTypes>; base: ModelBase } | undefined;
   /** Builds that kept the previous clusters (VirtualService-only changes), for tests and benchmarks. */
   clusterReuses = 0;
 
@@ -213,11 +214,21 @@ export class MeshPublisher {
     const changeStartedMs = this.pendingSince ?? this.now();
     this.pendingSince = undefined;
     const t0 = this.now();
+    const inputs = this.opts.inputs();
+    // Services, endpoints and DestinationRules (the model's base, the clusters and the validity of the route
+    // memo) read no VirtualService: when none of those objects changed (informers replace an object when it
+    // changes), the previous build's base and encoded clusters stay.
+    const baseInputs = clusterInputs(inputs);
+    const kept =
+      this.clusterCache && sameClusterInputs(this.clusterCache.inputs, baseInputs)
+        ? this.clusterCache
+        : undefined;
     let built;
     try {
-      built = buildModel(this.opts.inputs(), {
+      built = buildModel(inputs, {
         lastGood: this.lastGood,
         checks: this.checks,
+        ...(kept ? { base: kept.base } : {}),
         ...(this.opts.clusterDomain ? { clusterDomain: this.opts.clusterDomain } : {}),
       });
     } catch (err) {
@@ -228,22 +239,20 @@ export class MeshPublisher {
     }
     this.lastGood = built.lastGood;
     const root = envoyRoot();
-    const inputs = clusterInputs(this.opts.inputs());
     let sidecar: Snapshot;
     let proxyless: Snapshot;
     try {
-      // Clusters read only Services, endpoints, Pods, Nodes and DestinationRules: when none of those
-      // objects changed (the informers keep unchanged objects as they are), the encoded clusters stay.
-      let clusters = this.clusterCache?.types;
-      if (clusters && this.clusterCache && sameClusterInputs(this.clusterCache.inputs, inputs))
+      let clusters: Record<ClientKind, ClusterTypes>;
+      if (kept) {
         this.clusterReuses++;
-      else {
+        clusters = kept.types;
+      } else {
         this.routeMemo.clear();
         clusters = {
           sidecar: encodeClusters(translateClusters(built.model, 'sidecar'), root, this.memo),
           proxyless: encodeClusters(translateClusters(built.model, 'proxyless'), root, this.memo),
         };
-        this.clusterCache = { inputs, types: clusters };
+        this.clusterCache = { inputs: baseInputs, types: clusters, base: built.base };
       }
       const routes = (kind: ClientKind): RouteResources => translateRoutes(built.model, kind, this.routeMemo);
       sidecar = snapshotWith(clusters.sidecar, routes('sidecar'), root, this.memo);

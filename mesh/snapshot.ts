@@ -58,6 +58,8 @@ export interface Snapshot {
   notes: readonly string[];
 }
 
+const VIRTUAL_HOST_TYPE = 'envoy.config.route.v3.VirtualHost';
+
 const hash = (data: string | Uint8Array): string =>
   createHash('sha256').update(data).digest('hex').slice(0, 16);
 
@@ -158,8 +160,21 @@ export class EncodeMemo {
   >();
   /** Translated objects seen before, with their key: a translation reused whole skips building the key. */
   private readonly byObject = new WeakMap<ProtoObject, { key: string; encoded: EncodedResource }>();
+  private readonly virtualHosts = new WeakMap<ProtoObject, VirtualHostPart>();
   /** Resources encoded since construction (for benchmarks and tests). */
   encodes = 0;
+
+  /** A virtual host encoded once per object. */
+  virtualHost(vh: ProtoObject, root: protobuf.Root): VirtualHostPart {
+    let part = this.virtualHosts.get(vh);
+    if (part === undefined) {
+      const bytes = encodeResource(root, VIRTUAL_HOST_TYPE, vh);
+      const clusters: string[] = [];
+      routeConfigClusters({ virtual_hosts: [vh] }, clusters);
+      this.virtualHosts.set(vh, (part = { bytes, hash: hash(bytes), clusters }));
+    }
+    return part;
+  }
 
   private generation(typeUrl: TypeUrl): {
     previous: Map<string, EncodedResource>;
@@ -231,10 +246,56 @@ function encodeType(
       const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
       return { name, version: hash(any), any, refs: refsOf(typeUrl, r, name) };
     };
-    out.set(name, memo ? memo.encode(typeUrl, name, r, make) : make());
+    const parts = memo && typeUrl === TYPE_URLS.route ? routeParts(root, memo, name, r) : undefined;
+    if (parts && memo) {
+      // A route configuration is its virtual hosts' encodings one after the other: only changed ones are
+      // encoded again, and the key is their hashes rather than the whole configuration as text.
+      const key = `${name}\u0000${parts.map((p) => p.hash).join(',')}`;
+      const makeJoined = (): EncodedResource => {
+        const any = encodeAny(typeUrl, joinRouteConfiguration(name, parts));
+        const clusters = [...new Set(parts.flatMap((p) => p.clusters))].sort();
+        return { name, version: hash(any), any, refs: { routes: [], clusters } };
+      };
+      out.set(name, memo.lookup(typeUrl, key, makeJoined));
+    } else out.set(name, memo ? memo.encode(typeUrl, name, r, make) : make());
   }
   const version = hash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
   return { typeUrl, version, resources: out };
+}
+
+/** One virtual host of a route configuration, encoded, with its hash and the clusters its routes name. */
+export interface VirtualHostPart {
+  bytes: Uint8Array;
+  hash: string;
+  clusters: readonly string[];
+}
+
+/**
+ * The virtual hosts of a route configuration that holds only `name` and `virtual_hosts`, each encoded once
+ * per object (translations are never changed once made); undefined for any other shape.
+ */
+function routeParts(
+  root: protobuf.Root,
+  memo: EncodeMemo,
+  name: string,
+  r: ProtoObject,
+): VirtualHostPart[] | undefined {
+  const keys = Object.keys(r);
+  const hosts = r['virtual_hosts'];
+  if (r['name'] !== name || !Array.isArray(hosts) || keys.length !== 2) return undefined;
+  const out: VirtualHostPart[] = [];
+  for (const vh of hosts as readonly ProtoValue[]) {
+    if (!isObject(vh)) return undefined;
+    out.push(memo.virtualHost(vh, root));
+  }
+  return out;
+}
+
+/** RouteConfiguration {name = 1, virtual_hosts = 2 (repeated)}: what encoding the whole message gives. */
+export function joinRouteConfiguration(name: string, parts: readonly VirtualHostPart[]): Uint8Array {
+  const w = protobuf.Writer.create().uint32(10).string(name);
+  for (const p of parts) w.uint32(18).bytes(p.bytes);
+  return w.finish();
 }
 
 /** The encoded cluster half of a snapshot (CDS and EDS), which a publish may keep from the previous one. */

@@ -14,7 +14,12 @@ interface Entry {
 export class RouteMemo {
   private previous = new Map<string, Entry>();
   private current = new Map<string, Entry>();
-  private readonly vsKeys = new WeakMap<VirtualServiceModel, string>();
+  /**
+   * A number per spec object: a build takes an unchanged VirtualService's spec object from the checks it
+   * kept (SpecChecks), so the same object means the same content; a new object gets a new number.
+   */
+  private readonly specIds = new WeakMap<object, number>();
+  private nextSpecId = 0;
   /** Translations reused since construction (for tests and benchmarks). */
   hits = 0;
 
@@ -57,9 +62,14 @@ export class RouteMemo {
     this.current = new Map();
   }
 
+  /** Every field of the model, the spec by its object's number. */
   private vsKey(vs: VirtualServiceModel): string {
-    let k = this.vsKeys.get(vs);
-    if (k === undefined) this.vsKeys.set(vs, (k = JSON.stringify(vs)));
-    return k;
+    let spec = this.specIds.get(vs.spec);
+    if (spec === undefined) this.specIds.set(vs.spec, (spec = this.nextSpecId++));
+    const { namespace, name, generation, creationTimestamp, meshBound, hosts, spec: _spec, ...rest } = vs;
+    // A field added to the model must join the key: this stops compiling until it does.
+    const none: Record<string, never> = rest;
+    void none;
+    return `${spec}\u0000${namespace}/${name}\u0000${generation}\u0000${creationTimestamp}\u0000${meshBound}\u0000${hosts.join(',')}`;
   }
 }
