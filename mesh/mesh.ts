@@ -17,6 +17,7 @@ import { MeshSources } from './sources.js';
 import type { EventSink } from './status.js';
 import { MeshStatusWriter } from './status.js';
 import { AdsServer } from './xds/ads.js';
+import { makeApiClient } from '../operator/k8s/agent.js';
 
 export interface MeshOptions {
   kc: KubeConfig;
@@ -33,7 +34,7 @@ export interface MeshOptions {
 
 /** Events on networking objects through the operator's recorder (aggregated, never throwing). */
 function apiEvents(kc: KubeConfig, log: PublisherLogger): { sink: EventSink; flush: () => Promise<void> } {
-  const recorder = new EventRecorder(kc.makeApiClient(CoreV1Api), log);
+  const recorder = new EventRecorder(makeApiClient(kc, CoreV1Api), log);
   return {
     sink: {
       warn: (o, reason, message) =>

@@ -4,6 +4,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { NetworkingKind, ObjectProblems } from './model.js';
+import { makeApiClient } from '../operator/k8s/agent.js';
 
 export const ACCEPTED = 'Accepted';
 
@@ -75,7 +76,7 @@ export class MeshStatusWriter {
     private readonly events?: EventSink,
     private readonly timeoutMs = 10_000,
   ) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.api = makeApiClient(kc, CustomObjectsApi);
   }
 
   /** Brings every object's condition in line with the build's problems (called after each build). */

@@ -13,6 +13,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { Canary } from '../crds/schema/flagger.js';
 import type { KubeFailure, KubeResult, Outcome } from './k8s/client.js';
 import { KubeResource, canonicalJson, failureProblem } from './k8s/client.js';
+import { makeApiClient } from './k8s/agent.js';
 
 /** Per-object opt-out (Flagger's): such a config is neither copied nor rewritten nor hashed. */
 export const CONFIG_TRACKING_ANNOTATION = 'flagger.app/config-tracking';
@@ -208,7 +209,7 @@ export function updatedPrimaryConfig<T extends V1ConfigMap | V1Secret>(existing:
 }
 
 export function configMaps(kc: KubeConfig, timeoutMs?: number): KubeResource<V1ConfigMap> {
-  const api = kc.makeApiClient(CoreV1Api);
+  const api = makeApiClient(kc, CoreV1Api);
   return new KubeResource<V1ConfigMap>(
     'ConfigMap',
     {
@@ -222,7 +223,7 @@ export function configMaps(kc: KubeConfig, timeoutMs?: number): KubeResource<V1C
 }
 
 export function secrets(kc: KubeConfig, timeoutMs?: number): KubeResource<V1Secret> {
-  const api = kc.makeApiClient(CoreV1Api);
+  const api = makeApiClient(kc, CoreV1Api);
   return new KubeResource<V1Secret>(
     'Secret',
     {

@@ -29,6 +29,7 @@ import {
   readTargetFrom,
   targetRevision,
 } from './workload.js';
+import { makeApiClient } from './k8s/agent.js';
 
 /** Flagger's node selector for a DaemonSet "at zero": no node carries this label, so no pod runs. */
 export const SCALE_TO_ZERO_LABEL = 'flagger.app/scale-to-zero';
@@ -132,7 +133,7 @@ export function checkUpdateStrategy(target: V1DaemonSet): Problem[] {
 }
 
 export function daemonSets(kc: KubeConfig, timeoutMs?: number): KubeResource<V1DaemonSet> {
-  const api = kc.makeApiClient(AppsV1Api);
+  const api = makeApiClient(kc, AppsV1Api);
   return new KubeResource<V1DaemonSet>(
     'DaemonSet',
     {

@@ -5,6 +5,7 @@ import { AutoscalingV2Api } from '@kubernetes/client-node';
 import type { Canary } from '../crds/schema/flagger.js';
 import type { Outcome } from './k8s/client.js';
 import { KubeResource, canonicalJson, failureProblem } from './k8s/client.js';
+import { makeApiClient } from './k8s/agent.js';
 
 const HPA_FIELD = 'spec.autoscalerRef.name';
 
@@ -75,7 +76,7 @@ export function horizontalPodAutoscalers(
   kc: KubeConfig,
   timeoutMs?: number,
 ): KubeResource<V2HorizontalPodAutoscaler> {
-  const api = kc.makeApiClient(AutoscalingV2Api);
+  const api = makeApiClient(kc, AutoscalingV2Api);
   return new KubeResource<V2HorizontalPodAutoscaler>(
     'HorizontalPodAutoscaler',
     {

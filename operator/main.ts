@@ -21,6 +21,7 @@ import type { LeaderElectionConfig } from './leader.js';
 import { electionOptions, LeaderElector, leaderGauge } from './leader.js';
 import { DaemonSetWorkload } from './daemonset.js';
 import { DeploymentWorkload, workloadByKind } from './workload.js';
+import { makeApiClient } from './k8s/agent.js';
 
 export interface OperatorConfig {
   kc: KubeConfig;
@@ -84,7 +85,7 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fledge_process_' });
   const metrics = createOperatorMetrics(registry);
-  const events = new EventRecorder(kc.makeApiClient(CoreV1Api), log);
+  const events = new EventRecorder(makeApiClient(kc, CoreV1Api), log);
 
   const mesh =
     cfg.mesh === false
@@ -111,6 +112,8 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     metrics.setTotal(ns, controller.canaries.list(ns).length);
     if (event === 'delete') metrics.forget(ns, c.metadata?.name ?? '');
   });
+  const live = (c: Canary): boolean =>
+    controller.canary(c.metadata.namespace ?? '', c.metadata.name ?? '') !== undefined;
   const secret = secretReader(kc);
   const notifier = new CanaryNotifier({
     alertProvider: (ns, name) => controller.alertProvider(ns, name),
@@ -139,19 +142,26 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
       providerCache,
     },
     events: { record: (c, type, reason, message) => events.record(canaryRef(c), type, reason, message) },
+    // A reconcile that was under way when its canary was deleted writes no series back after `forget`.
     metrics: {
-      status: (c, phase) => metrics.setStatus(c.metadata.namespace, c.metadata.name, phase),
-      weight: (c, primary, canaryWeight) =>
-        metrics.setWeight(
-          c.metadata.namespace,
-          c.metadata.name,
-          c.spec.targetRef.name,
-          canaryWeight,
-          primary,
-        ),
-      tick: (c, seconds) => metrics.observeTick(c.metadata.namespace, c.metadata.name, seconds * 1000),
+      status: (c, phase) => {
+        if (live(c)) metrics.setStatus(c.metadata.namespace, c.metadata.name, phase);
+      },
+      weight: (c, primary, canaryWeight) => {
+        if (live(c))
+          metrics.setWeight(
+            c.metadata.namespace,
+            c.metadata.name,
+            c.spec.targetRef.name,
+            canaryWeight,
+            primary,
+          );
+      },
+      tick: (c, seconds) => {
+        if (live(c)) metrics.observeTick(c.metadata.namespace, c.metadata.name, seconds * 1000);
+      },
       verdict: (c, v) => {
-        if (v.value !== undefined)
+        if (v.value !== undefined && live(c))
           metrics.recordMetric(c.metadata.namespace, c.metadata.name, v.metric, v.value);
       },
     },

@@ -19,6 +19,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { Problem } from '../validate.js';
+import { makeApiClient } from './agent.js';
 
 /** Default deadline of one API call. */
 export const DEFAULT_KUBE_TIMEOUT_MS = 10_000;
@@ -230,7 +231,7 @@ function objectKey(obj: KubernetesObject): { namespace: string; name: string } {
 }
 
 export function deployments(kc: KubeConfig, timeoutMs?: number): KubeResource<V1Deployment> {
-  const api = kc.makeApiClient(AppsV1Api);
+  const api = makeApiClient(kc, AppsV1Api);
   return new KubeResource<V1Deployment>(
     'Deployment',
     {
@@ -244,7 +245,7 @@ export function deployments(kc: KubeConfig, timeoutMs?: number): KubeResource<V1
 }
 
 export function services(kc: KubeConfig, timeoutMs?: number): KubeResource<V1Service> {
-  const api = kc.makeApiClient(CoreV1Api);
+  const api = makeApiClient(kc, CoreV1Api);
   return new KubeResource<V1Service>(
     'Service',
     {
@@ -273,7 +274,7 @@ export function customResources<T extends KubernetesObject>(
   type: CustomResourceType,
   timeoutMs?: number,
 ): KubeResource<T> {
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const api = makeApiClient(kc, CustomObjectsApi);
   const { group, version, plural } = type;
   const asT = async (p: Promise<unknown>): Promise<T> => (await p) as T;
   return new KubeResource<T>(

@@ -2,6 +2,7 @@
 // them (client-node's typed models rename or drop fields such as `x-kubernetes-int-or-string`).
 import http from 'node:http';
 import https from 'node:https';
+import { keepAlive } from './agent.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface RawResponse {
@@ -34,30 +35,39 @@ export async function kubeRequest(kc: KubeConfig, r: RawRequest): Promise<RawRes
     },
   };
   await kc.applyToHTTPSOptions(opts);
+  const shared = keepAlive(opts.agent);
+  if (shared) opts.agent = shared;
   const mod = url.protocol === 'https:' ? https : http;
-  return new Promise<RawResponse>((resolve, reject) => {
-    const req = mod.request(url, { ...opts, timeout: r.timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          // Not JSON: keep the text.
-        }
-        resolve({ status: res.statusCode ?? 0, body });
+  const send = (retry: boolean): Promise<RawResponse> =>
+    new Promise<RawResponse>((resolve, reject) => {
+      const req = mod.request(url, { ...opts, timeout: r.timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            // Not JSON: keep the text.
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', reject);
       });
-      res.on('error', reject);
+      req.on('timeout', () =>
+        req.destroy(new Error(`${r.method} ${r.path}: timed out after ${r.timeoutMs} ms`)),
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed as the request went out: nothing reached the server,
+        // so sending again on a new connection is safe (what Node's documentation advises).
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET') resolve(send(false));
+        else reject(err);
+      });
+      if (payload) req.write(payload);
+      req.end();
     });
-    req.on('timeout', () =>
-      req.destroy(new Error(`${r.method} ${r.path}: timed out after ${r.timeoutMs} ms`)),
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
+  return send(true);
 }
 
 /** GET `path` as JSON; rejects (with `statusCode`) on a status ≥ 300. */
