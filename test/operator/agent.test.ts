@@ -7,6 +7,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAgents, makeApiClient } from '../../operator/k8s/agent.js';
 import { kubeRequest } from '../../operator/k8s/raw.js';
+import { localKubeConfig } from '../helpers/local-kubeconfig.js';
 
 interface CountingServer {
   kc: KubeConfig;
@@ -32,13 +33,7 @@ async function startServer(): Promise<CountingServer> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = localKubeConfig(port);
   return Object.assign(state, {
     kc,
     sockets,

@@ -2,9 +2,10 @@
 // stop() that lands while the list is pending leaves no watch open (an open watch keeps a process alive).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Informer } from '../../operator/k8s/informer.js';
+import { localKubeConfig } from '../helpers/local-kubeconfig.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 interface FakeApi {
@@ -53,13 +54,7 @@ async function startFakeApi(): Promise<FakeApi> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = localKubeConfig(port);
   return Object.assign(api, {
     kc,
     close: () =>
