@@ -5,6 +5,7 @@ import { intFlag, loadKubeconfig, PORT_RANGE } from './common.js';
 import { pino } from 'pino';
 import type { Operator } from '../operator/main.js';
 import { startOperator } from '../operator/main.js';
+import { DEFAULT_CONCURRENCY } from '../operator/controller.js';
 
 const HELP = `usage: fledge operator [--kubeconfig FILE] [--metrics-server URL] [--xds-port N] [--http-port N]
                        [--host ADDR] [--no-mesh] [--concurrency N]
@@ -19,7 +20,7 @@ const HELP = `usage: fledge operator [--kubeconfig FILE] [--metrics-server URL] 
   --host ADDR           address both servers bind (default 0.0.0.0)
   --no-mesh             do not run the embedded xDS control plane (for providers istio and kubernetes, or when
                         \`fledge mesh\` runs apart)
-  --concurrency N       canaries reconciled at once (default 4)
+  --concurrency N       canaries reconciled at once (default 32)
 
 Logs are JSON lines on stdout; the line "fledge operator listening" carries the bound httpPort and xdsPort.
 /readyz answers 200 once the Canaries, Deployments, MetricTemplates and AlertProviders were listed (and the
@@ -49,7 +50,7 @@ interface Settings {
 function settingsOf(values: Flags): { ok: true; value: Settings } | { ok: false; problems: string[] } {
   const xds = intFlag('xds-port', values['xds-port'], 15010, PORT_RANGE);
   const http = intFlag('http-port', values['http-port'], 8080, PORT_RANGE);
-  const concurrency = intFlag('concurrency', values.concurrency, 4, {
+  const concurrency = intFlag('concurrency', values.concurrency, DEFAULT_CONCURRENCY, {
     min: 1,
     max: 1000,
     what: 'a whole number from 1 to 1000',
