@@ -9,11 +9,9 @@ import type {
   V1PodSpec,
   V1Secret,
 } from '@kubernetes/client-node';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { Canary } from '../crds/schema/flagger.js';
 import type { KubeFailure, KubeResult, Outcome } from './k8s/client.js';
-import { KubeResource, canonicalJson, failureProblem } from './k8s/client.js';
-import { makeApiClient } from './k8s/agent.js';
+import { KubeResource, resourceAt, canonicalJson, failureProblem } from './k8s/client.js';
 
 /** Per-object opt-out (Flagger's): such a config is neither copied nor rewritten nor hashed. */
 export const CONFIG_TRACKING_ANNOTATION = 'flagger.app/config-tracking';
@@ -209,31 +207,11 @@ export function updatedPrimaryConfig<T extends V1ConfigMap | V1Secret>(existing:
 }
 
 export function configMaps(kc: KubeConfig, timeoutMs?: number): KubeResource<V1ConfigMap> {
-  const api = makeApiClient(kc, CoreV1Api);
-  return new KubeResource<V1ConfigMap>(
-    'ConfigMap',
-    {
-      read: (namespace, name, o) => api.readNamespacedConfigMap({ namespace, name }, o),
-      create: (namespace, body, o) => api.createNamespacedConfigMap({ namespace, body }, o),
-      replace: (namespace, name, body, o) => api.replaceNamespacedConfigMap({ namespace, name, body }, o),
-      patch: (namespace, name, body, o) => api.patchNamespacedConfigMap({ namespace, name, body }, o),
-    },
-    timeoutMs,
-  );
+  return new KubeResource<V1ConfigMap>(kc, 'ConfigMap', resourceAt('v1', 'configmaps'), timeoutMs);
 }
 
 export function secrets(kc: KubeConfig, timeoutMs?: number): KubeResource<V1Secret> {
-  const api = makeApiClient(kc, CoreV1Api);
-  return new KubeResource<V1Secret>(
-    'Secret',
-    {
-      read: (namespace, name, o) => api.readNamespacedSecret({ namespace, name }, o),
-      create: (namespace, body, o) => api.createNamespacedSecret({ namespace, body }, o),
-      replace: (namespace, name, body, o) => api.replaceNamespacedSecret({ namespace, name, body }, o),
-      patch: (namespace, name, body, o) => api.patchNamespacedSecret({ namespace, name, body }, o),
-    },
-    timeoutMs,
-  );
+  return new KubeResource<V1Secret>(kc, 'Secret', resourceAt('v1', 'secrets'), timeoutMs);
 }
 
 const TARGET_FIELD = 'spec.targetRef.name';

@@ -1,12 +1,11 @@
 // DaemonSet targets (targetRef.kind DaemonSet): pure builders of `<name>-primary` and DaemonSetWorkload. A
 // DaemonSet cannot be scaled, so "scale to zero" is Flagger's node selector that matches no node.
 import type { KubeConfig, V1DaemonSet, V1Service } from '@kubernetes/client-node';
-import { AppsV1Api } from '@kubernetes/client-node';
 import type { Canary } from '../crds/schema/flagger.js';
 import type { TrackedConfigs } from './configs.js';
 import { ConfigTracker, NO_CONFIGS } from './configs.js';
 import type { Outcome } from './k8s/client.js';
-import { KubeResource, failureProblem, services } from './k8s/client.js';
+import { KubeResource, resourceAt, failureProblem, services } from './k8s/client.js';
 import type { WorkloadObservation } from './scheduler/types.js';
 import type { Problem } from './validate.js';
 import type {
@@ -29,7 +28,6 @@ import {
   readTargetFrom,
   targetRevision,
 } from './workload.js';
-import { makeApiClient } from './k8s/agent.js';
 
 /** Flagger's node selector for a DaemonSet "at zero": no node carries this label, so no pod runs. */
 export const SCALE_TO_ZERO_LABEL = 'flagger.app/scale-to-zero';
@@ -133,17 +131,7 @@ export function checkUpdateStrategy(target: V1DaemonSet): Problem[] {
 }
 
 export function daemonSets(kc: KubeConfig, timeoutMs?: number): KubeResource<V1DaemonSet> {
-  const api = makeApiClient(kc, AppsV1Api);
-  return new KubeResource<V1DaemonSet>(
-    'DaemonSet',
-    {
-      read: (namespace, name, o) => api.readNamespacedDaemonSet({ namespace, name }, o),
-      create: (namespace, body, o) => api.createNamespacedDaemonSet({ namespace, body }, o),
-      replace: (namespace, name, body, o) => api.replaceNamespacedDaemonSet({ namespace, name, body }, o),
-      patch: (namespace, name, body, o) => api.patchNamespacedDaemonSet({ namespace, name, body }, o),
-    },
-    timeoutMs,
-  );
+  return new KubeResource<V1DaemonSet>(kc, 'DaemonSet', resourceAt('apps/v1', 'daemonsets'), timeoutMs);
 }
 
 /**

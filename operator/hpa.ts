@@ -1,11 +1,9 @@
 // The primary's HorizontalPodAutoscaler (spec.autoscalerRef, autoscaling/v2): `<hpa>-primary` built from the
 // target's HPA (pure), created at bootstrap and brought up to date at promotion, as Flagger does.
 import type { KubeConfig, V1OwnerReference, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { AutoscalingV2Api } from '@kubernetes/client-node';
 import type { Canary } from '../crds/schema/flagger.js';
 import type { Outcome } from './k8s/client.js';
-import { KubeResource, canonicalJson, failureProblem } from './k8s/client.js';
-import { makeApiClient } from './k8s/agent.js';
+import { KubeResource, resourceAt, canonicalJson, failureProblem } from './k8s/client.js';
 
 const HPA_FIELD = 'spec.autoscalerRef.name';
 
@@ -76,17 +74,10 @@ export function horizontalPodAutoscalers(
   kc: KubeConfig,
   timeoutMs?: number,
 ): KubeResource<V2HorizontalPodAutoscaler> {
-  const api = makeApiClient(kc, AutoscalingV2Api);
   return new KubeResource<V2HorizontalPodAutoscaler>(
+    kc,
     'HorizontalPodAutoscaler',
-    {
-      read: (namespace, name, o) => api.readNamespacedHorizontalPodAutoscaler({ namespace, name }, o),
-      create: (namespace, body, o) => api.createNamespacedHorizontalPodAutoscaler({ namespace, body }, o),
-      replace: (namespace, name, body, o) =>
-        api.replaceNamespacedHorizontalPodAutoscaler({ namespace, name, body }, o),
-      patch: (namespace, name, body, o) =>
-        api.patchNamespacedHorizontalPodAutoscaler({ namespace, name, body }, o),
-    },
+    resourceAt('autoscaling/v2', 'horizontalpodautoscalers'),
     timeoutMs,
   );
 }

@@ -121,7 +121,14 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     log: log.child({ component: 'notify' }),
   });
   const workload = workloadByKind({
-    Deployment: new DeploymentWorkload(kc),
+    Deployment: new DeploymentWorkload(kc, {
+      deploymentCache: {
+        get synced() {
+          return controller.deployments.hasSynced;
+        },
+        get: (ns, name) => controller.deployments.get(ns, name),
+      },
+    }),
     DaemonSet: new DaemonSetWorkload(kc),
   });
   const providerCache = new Map<string, MetricsProvider>();

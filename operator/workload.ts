@@ -18,7 +18,7 @@ import { ConfigTracker, NO_CONFIGS, configsDigest, rewriteConfigRefs, trackedKey
 import { PrimaryAutoscaler, buildPrimaryHpa, primaryHpaMin } from './hpa.js';
 import type { WorkloadObservation } from './scheduler/types.js';
 import type { Problem } from './validate.js';
-import type { KubeResource, Outcome } from './k8s/client.js';
+import type { KubeResource, ObjectCache, Outcome } from './k8s/client.js';
 import { canonicalJson, deployments, failureProblem, services } from './k8s/client.js';
 
 /** Annotation on the primary Deployment: the target revision (targetRevision) its template runs. */
@@ -388,6 +388,8 @@ export function workloadByKind(byKind: Record<TargetKind, Workload>): Workload {
 export interface WorkloadOptions {
   /** Deadline of each API call. */
   timeoutMs?: number;
+  /** An informer's copy of the Deployments: reads come from it instead of a GET per object per reconcile. */
+  deploymentCache?: ObjectCache;
 }
 
 /** A target with everything bootstrap and promote need checked. */
@@ -574,7 +576,7 @@ export class DeploymentWorkload implements Workload {
   private readonly autoscaler: PrimaryAutoscaler;
 
   constructor(kc: KubeConfig, opts: WorkloadOptions = {}) {
-    this.deployments = deployments(kc, opts.timeoutMs);
+    this.deployments = deployments(kc, opts.timeoutMs, opts.deploymentCache);
     this.services = services(kc, opts.timeoutMs);
     this.configs = new ConfigTracker(kc, opts.timeoutMs);
     this.autoscaler = new PrimaryAutoscaler(kc, opts.timeoutMs);

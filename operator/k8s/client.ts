@@ -1,25 +1,9 @@
-// Thin typed helpers over @kubernetes/client-node 1.4 for the objects the operator writes: get-or-null,
-// create-if-missing, merge and JSON patch, replace guarded by resourceVersion; each call has a deadline.
-import type {
-  ConfigurationOptions,
-  KubeConfig,
-  KubernetesObject,
-  RequestContext,
-  ResponseContext,
-  V1Deployment,
-  V1Service,
-} from '@kubernetes/client-node';
-import {
-  ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  Observable,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+// Helpers for the objects the operator writes, over plain JSON requests: get-or-null (from an informer's copy
+// when there is one), create-if-missing, merge and JSON patch, replace guarded by resourceVersion; each call has
+// a deadline.
+import type { KubeConfig, KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Problem } from '../validate.js';
-import { makeApiClient } from './agent.js';
+import { kubeRequest } from './raw.js';
 
 /** Default deadline of one API call. */
 export const DEFAULT_KUBE_TIMEOUT_MS = 10_000;
@@ -52,83 +36,96 @@ export type JsonPatchOp =
   { op: 'add' | 'replace' | 'test'; path: string; value: unknown } | { op: 'remove'; path: string };
 
 /**
- * The verbs of one resource type as client-node's typed APIs implement them. `options` carries the deadline
- * (and, for patches, the content type) and must be passed to the client-node call.
+ * Where one resource type lives: `collection(namespace)` is its namespaced collection path, e.g.
+ * `/apis/apps/v1/namespaces/<ns>/deployments`.
  */
-export interface ResourceVerbs<T> {
-  read(namespace: string, name: string, options: ConfigurationOptions): Promise<T>;
-  create(namespace: string, body: T, options: ConfigurationOptions): Promise<T>;
-  replace(namespace: string, name: string, body: T, options: ConfigurationOptions): Promise<T>;
-  patch(namespace: string, name: string, body: object, options: ConfigurationOptions): Promise<T>;
+export interface ResourceLocation {
+  collection(namespace: string): string;
 }
 
 /**
- * Request options that abort the request after `timeoutMs` (client-node 1.4 has no signal parameter, but its
- * request context takes one; node-fetch honours it) and optionally set the Content-Type of a patch.
+ * A local copy of the objects of one type (an informer's): reads are served from it once it has listed, so that
+ * each reconcile does not GET every object it looks at. Objects are the server's JSON, never changed in place.
  */
-export function requestOptions(timeoutMs: number, contentType?: string): ConfigurationOptions {
-  const deadline = {
-    pre: (ctx: RequestContext) => {
-      ctx.setSignal(AbortSignal.timeout(timeoutMs));
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
-  };
-  const base: ConfigurationOptions = { middleware: [deadline], middlewareMergeStrategy: 'append' };
-  return contentType === undefined ? base : setHeaderOptions('Content-Type', contentType, base);
+export interface ObjectCache {
+  readonly synced: boolean;
+  get(namespace: string, name: string): KubernetesObject | undefined;
 }
 
 function statusReason(body: unknown): { reason?: string; message?: string } {
-  let parsed = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return { message: body };
-    }
-  }
-  if (typeof parsed !== 'object' || parsed === null) return {};
-  const s = parsed as { reason?: unknown; message?: unknown };
+  if (typeof body === 'string') return { message: body };
+  if (typeof body !== 'object' || body === null) return {};
+  const s = body as { reason?: unknown; message?: unknown };
   return {
     ...(typeof s.reason === 'string' ? { reason: s.reason } : {}),
     ...(typeof s.message === 'string' ? { message: s.message } : {}),
   };
 }
 
-/** Turns what a client-node call threw into a KubeFailure; rethrows what is not an API or transport error. */
-export function toFailure(err: unknown, what: string, timeoutMs: number): KubeFailure {
-  if (err instanceof ApiException) {
-    const code = (err as ApiException<unknown>).code;
-    const s = statusReason((err as ApiException<unknown>).body);
-    return { ok: false, status: code, reason: s.reason ?? `HTTP${code}`, message: s.message ?? err.message };
-  }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'))
-    return { ok: false, status: 0, reason: 'Timeout', message: `${what}: no answer within ${timeoutMs} ms` };
-  if (err instanceof Error && (err.name === 'FetchError' || 'code' in err))
-    return { ok: false, status: 0, reason: 'Unavailable', message: `${what}: ${err.message}` };
-  throw err;
-}
-
-/** get / createIfMissing / mergePatch / jsonPatch / replace for one resource type, every call with a deadline. */
+/**
+ * get / createIfMissing / mergePatch / jsonPatch / replace for one resource type over plain JSON requests (the
+ * objects are the server's JSON, as informers hold them), every call with a deadline. With a cache, `get`
+ * answers from it; a write that conflicts is retried from a fresh read of the server.
+ */
 export class KubeResource<T extends KubernetesObject> {
   constructor(
+    private readonly kc: KubeConfig,
     readonly kind: string,
-    private readonly verbs: ResourceVerbs<T>,
+    private readonly location: ResourceLocation,
     readonly timeoutMs: number = DEFAULT_KUBE_TIMEOUT_MS,
+    private readonly cache?: ObjectCache,
   ) {}
 
-  private async call<R>(what: string, run: (o: ConfigurationOptions) => Promise<R>, type?: string) {
+  private async call(
+    what: string,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<KubeResult<T>> {
+    let res;
     try {
-      const value = await run(requestOptions(this.timeoutMs, type));
-      return { ok: true as const, value };
+      res = await kubeRequest(this.kc, {
+        method,
+        path,
+        timeoutMs: this.timeoutMs,
+        ...(body === undefined ? {} : { body }),
+        ...(contentType ? { contentType } : {}),
+      });
     } catch (err) {
-      return toFailure(err, `${what} ${this.kind}`, this.timeoutMs);
+      const message = err instanceof Error ? err.message : String(err);
+      if (/timed out after/.test(message))
+        return {
+          ok: false,
+          status: 0,
+          reason: 'Timeout',
+          message: `${what} ${this.kind}: no answer within ${this.timeoutMs} ms`,
+        };
+      return { ok: false, status: 0, reason: 'Unavailable', message: `${what} ${this.kind}: ${message}` };
     }
+    if (res.status >= 200 && res.status < 300) return { ok: true, value: res.body as T };
+    const s = statusReason(res.body);
+    return {
+      ok: false,
+      status: res.status,
+      reason: s.reason ?? `HTTP${res.status}`,
+      message: s.message ?? `${what} ${this.kind}: HTTP ${res.status}`,
+    };
   }
 
-  /** The object, or null when it does not exist (404). */
-  async get(namespace: string, name: string): Promise<KubeResult<T | null>> {
-    const r = await this.call('get', (o) => this.verbs.read(namespace, name, o));
+  private path(namespace: string, name?: string): string {
+    const base = this.location.collection(encodeURIComponent(namespace));
+    return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+  }
+
+  /**
+   * The object, or null when it does not exist (404). From the cache when there is one and it has listed
+   * (`fresh` asks the server).
+   */
+  async get(namespace: string, name: string, fresh = false): Promise<KubeResult<T | null>> {
+    if (!fresh && this.cache?.synced)
+      return { ok: true, value: (this.cache.get(namespace, name) as T) ?? null };
+    const r = await this.call('get', 'GET', this.path(namespace, name));
     if (!r.ok && r.status === 404) return { ok: true, value: null };
     return r;
   }
@@ -142,8 +139,8 @@ export class KubeResource<T extends KubernetesObject> {
     const created = await this.create(obj);
     if (created.ok) return { ok: true, value: { object: created.value, created: true } };
     if (created.status !== 409) return created;
-    // Created by someone else since the read.
-    const raced = await this.get(namespace, name);
+    // Created by someone else since the read (or the cache has not seen it yet).
+    const raced = await this.get(namespace, name, true);
     if (!raced.ok) return raced;
     if (raced.value === null) return created;
     return { ok: true, value: { object: raced.value, created: false } };
@@ -152,17 +149,17 @@ export class KubeResource<T extends KubernetesObject> {
   /** Creates `obj`; an existing object is a 409 failure (reason AlreadyExists). */
   async create(obj: T): Promise<KubeResult<T>> {
     const { namespace } = objectKey(obj);
-    return this.call('create', (o) => this.verbs.create(namespace, obj, o));
+    return this.call('create', 'POST', this.path(namespace), obj);
   }
 
   /** RFC 7386 merge patch (maps merge, lists are replaced, null deletes a key). */
   async mergePatch(namespace: string, name: string, patch: object): Promise<KubeResult<T>> {
-    return this.call('patch', (o) => this.verbs.patch(namespace, name, patch, o), PatchStrategy.MergePatch);
+    return this.call('patch', 'PATCH', this.path(namespace, name), patch, 'application/merge-patch+json');
   }
 
   /** RFC 6902 JSON patch; a failed `test` op is a 422 failure. */
   async jsonPatch(namespace: string, name: string, ops: JsonPatchOp[]): Promise<KubeResult<T>> {
-    return this.call('patch', (o) => this.verbs.patch(namespace, name, ops, o), PatchStrategy.JsonPatch);
+    return this.call('patch', 'PATCH', this.path(namespace, name), ops, 'application/json-patch+json');
   }
 
   /**
@@ -176,7 +173,8 @@ export class KubeResource<T extends KubernetesObject> {
     change: (current: T) => T | null,
   ): Promise<KubeResult<{ object: T; written: boolean } | null>> {
     for (let attempt = 0; ; attempt++) {
-      const current = await this.get(namespace, name);
+      // A retry after a conflict reads the server: the cache may not have the newer version yet.
+      const current = await this.get(namespace, name, attempt > 0);
       if (!current.ok) return current;
       if (current.value === null) return { ok: true, value: null };
       const next = change(current.value);
@@ -219,7 +217,7 @@ export class KubeResource<T extends KubernetesObject> {
   async replace(obj: T): Promise<KubeResult<T>> {
     const { namespace, name } = objectKey(obj);
     if (!obj.metadata?.resourceVersion) throw new Error(`replace ${this.kind} ${name}: no resourceVersion`);
-    return this.call('replace', (o) => this.verbs.replace(namespace, name, obj, o));
+    return this.call('replace', 'PUT', this.path(namespace, name), obj);
   }
 }
 
@@ -230,32 +228,28 @@ function objectKey(obj: KubernetesObject): { namespace: string; name: string } {
   return { namespace, name };
 }
 
-export function deployments(kc: KubeConfig, timeoutMs?: number): KubeResource<V1Deployment> {
-  const api = makeApiClient(kc, AppsV1Api);
+/** Where a namespaced resource of `apiVersion` (`v1` or `group/version`) with this plural lives. */
+export function resourceAt(apiVersion: string, plural: string): ResourceLocation {
+  const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return { collection: (namespace) => `${prefix}/namespaces/${namespace}/${plural}` };
+}
+
+export function deployments(
+  kc: KubeConfig,
+  timeoutMs?: number,
+  cache?: ObjectCache,
+): KubeResource<V1Deployment> {
   return new KubeResource<V1Deployment>(
+    kc,
     'Deployment',
-    {
-      read: (namespace, name, o) => api.readNamespacedDeployment({ namespace, name }, o),
-      create: (namespace, body, o) => api.createNamespacedDeployment({ namespace, body }, o),
-      replace: (namespace, name, body, o) => api.replaceNamespacedDeployment({ namespace, name, body }, o),
-      patch: (namespace, name, body, o) => api.patchNamespacedDeployment({ namespace, name, body }, o),
-    },
+    resourceAt('apps/v1', 'deployments'),
     timeoutMs,
+    cache,
   );
 }
 
-export function services(kc: KubeConfig, timeoutMs?: number): KubeResource<V1Service> {
-  const api = makeApiClient(kc, CoreV1Api);
-  return new KubeResource<V1Service>(
-    'Service',
-    {
-      read: (namespace, name, o) => api.readNamespacedService({ namespace, name }, o),
-      create: (namespace, body, o) => api.createNamespacedService({ namespace, body }, o),
-      replace: (namespace, name, body, o) => api.replaceNamespacedService({ namespace, name, body }, o),
-      patch: (namespace, name, body, o) => api.patchNamespacedService({ namespace, name, body }, o),
-    },
-    timeoutMs,
-  );
+export function services(kc: KubeConfig, timeoutMs?: number, cache?: ObjectCache): KubeResource<V1Service> {
+  return new KubeResource<V1Service>(kc, 'Service', resourceAt('v1', 'services'), timeoutMs, cache);
 }
 
 export interface CustomResourceType {
@@ -273,23 +267,14 @@ export function customResources<T extends KubernetesObject>(
   kc: KubeConfig,
   type: CustomResourceType,
   timeoutMs?: number,
+  cache?: ObjectCache,
 ): KubeResource<T> {
-  const api = makeApiClient(kc, CustomObjectsApi);
-  const { group, version, plural } = type;
-  const asT = async (p: Promise<unknown>): Promise<T> => (await p) as T;
   return new KubeResource<T>(
+    kc,
     type.kind,
-    {
-      read: (namespace, name, o) =>
-        asT(api.getNamespacedCustomObject({ group, version, plural, namespace, name }, o)),
-      create: (namespace, body, o) =>
-        asT(api.createNamespacedCustomObject({ group, version, plural, namespace, body }, o)),
-      replace: (namespace, name, body, o) =>
-        asT(api.replaceNamespacedCustomObject({ group, version, plural, namespace, name, body }, o)),
-      patch: (namespace, name, body, o) =>
-        asT(api.patchNamespacedCustomObject({ group, version, plural, namespace, name, body }, o)),
-    },
+    resourceAt(`${type.group}/${type.version}`, type.plural),
     timeoutMs,
+    cache,
   );
 }
 
