@@ -63,6 +63,9 @@ const VIRTUAL_HOST_TYPE = 'envoy.config.route.v3.VirtualHost';
 const hash = (data: string | Uint8Array): string =>
   createHash('sha256').update(data).digest('hex').slice(0, 16);
 
+/** The whole SHA-256 of a resource's text: a memo key that stands for the content (never a collision). */
+const contentKey = (text: string): string => createHash('sha256').update(text).digest('base64');
+
 let sharedRoot: protobuf.Root | undefined;
 /** The Envoy protos, loaded on first use (~0.2 s) and kept for the process. */
 export function envoyRoot(): protobuf.Root {
@@ -202,7 +205,9 @@ export class EncodeMemo {
     make: () => EncodedResource,
   ): EncodedResource {
     const seen = this.byObject.get(resource);
-    const key = seen && seen.encoded.name === name ? seen.key : `${name}\u0000${JSON.stringify(resource)}`;
+    // The content's hash, not its text, is kept: thousands of resources' text would be tens of MB.
+    const key =
+      seen && seen.encoded.name === name ? seen.key : `${name}\u0000${contentKey(JSON.stringify(resource))}`;
     const encoded = this.lookup(typeUrl, key, make);
     this.byObject.set(resource, { key, encoded });
     return encoded;
