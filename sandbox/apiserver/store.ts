@@ -21,6 +21,11 @@ export type WatchListener = (event: StoreEvent) => void;
  */
 class Collection {
   readonly objects = new Map<string, JsonObject>();
+  /** The same objects by namespace ('' for cluster-scoped), so a namespaced list scans only its namespace. */
+  readonly byNamespace = new Map<string, Map<string, JsonObject>>();
+  /** Bumped on every change: a cached sorted list of an older version is stale. */
+  version = 0;
+  readonly sorted = new Map<string | undefined, { version: number; items: JsonObject[] }>();
   readonly log: StoreEvent[] = [];
   /** Events with rv > startRv are all in the log; a watch from an older rv is too old. */
   startRv: number;
@@ -79,16 +84,22 @@ export class Store {
     return this.collections.get(key)?.objects.get(objectKey(namespace, name));
   }
 
-  /** All objects of a collection (optionally one namespace), sorted by namespace/name. */
+  /**
+   * All objects of a collection (optionally one namespace), sorted by namespace/name. The sorted list is kept
+   * until the collection changes (controllers list far more often than objects change); callers get a copy.
+   */
   list(key: string, namespace?: string): JsonObject[] {
     const c = this.collections.get(key);
     if (!c) return [];
-    const out: [string, JsonObject][] = [];
-    for (const [k, v] of c.objects) {
-      if (namespace === undefined || k.startsWith(`${namespace}/`)) out.push([k, v]);
-    }
+    const cached = c.sorted.get(namespace);
+    if (cached?.version === c.version) return cached.items.slice();
+    const source =
+      namespace === undefined ? c.objects : (c.byNamespace.get(namespace) ?? new Map<string, JsonObject>());
+    const out: [string, JsonObject][] = [...source];
     out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return out.map((e) => e[1]);
+    const items = out.map((e) => e[1]);
+    c.sorted.set(namespace, { version: c.version, items });
+    return items.slice();
   }
 
   count(key: string): number {
@@ -113,6 +124,11 @@ export class Store {
     const rv = this.bump();
     meta.resourceVersion = String(rv);
     c.objects.set(k, obj);
+    const ns = (meta.namespace as string | undefined) ?? '';
+    let inNs = c.byNamespace.get(ns);
+    if (!inNs) c.byNamespace.set(ns, (inNs = new Map<string, JsonObject>()));
+    inNs.set(k, obj);
+    c.version++;
     this.emit(
       c,
       previous ? { type: 'MODIFIED', rv, object: obj, previous } : { type: 'ADDED', rv, object: obj },
@@ -128,6 +144,8 @@ export class Store {
     const previous = c.objects.get(k);
     if (!previous) return obj;
     c.objects.delete(k);
+    c.byNamespace.get((meta.namespace as string | undefined) ?? '')?.delete(k);
+    c.version++;
     const rv = this.bump();
     const gone: JsonObject = {
       ...previous,
@@ -139,7 +157,8 @@ export class Store {
 
   private emit(c: Collection, event: StoreEvent): void {
     c.log.push(event);
-    if (c.log.length > this.logLimit) {
+    // Trimmed in batches (down to the limit once it is a quarter over), not by one event per write.
+    if (c.log.length > this.logLimit + Math.ceil(this.logLimit / 4)) {
       const dropped = c.log.splice(0, c.log.length - this.logLimit);
       const last = dropped[dropped.length - 1];
       if (last) c.startRv = last.rv;
