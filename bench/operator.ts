@@ -2,7 +2,8 @@
 // once (interval 10 s, stepWeight 1) against a fake Prometheus that answers every query at once with a passing
 // value. The operator runs in a child process (bench/operator-child.ts) behind a counting proxy; over a steady
 // window it measures tick drift, reconcile latency, RSS, CPU and API writes per tick.
-// FLEDGE_BENCH_CANARIES and FLEDGE_BENCH_WINDOW_S override the count and the window (seconds).
+// FLEDGE_BENCH_CANARIES, FLEDGE_BENCH_NAMESPACES and FLEDGE_BENCH_WINDOW_S override the count, the namespaces
+// they are spread over (default 20) and the window (seconds).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -19,7 +20,8 @@ import { startTestCluster } from '../test/helpers/sandbox.js';
 import type { OperatorChildConfig } from './operator-child.js';
 import type { BenchMetric } from './run.js';
 
-const NS = 'scale';
+/** Canary i lives in namespace scale-<i mod namespaces>, as canaries of many teams would. */
+const nsOf = (i: number, namespaces: number): string => `scale-${i % namespaces}`;
 const INTERVAL = '10s';
 
 /** A local Prometheus query API answering every instant query with 100 (passes `min: 99`) at once. */
@@ -70,10 +72,10 @@ async function inBatches(n: number, width: number, f: (i: number) => Promise<unk
     await Promise.all(Array.from({ length: Math.min(width, n - i) }, (_, j) => f(i + j)));
 }
 
-const deployment = (i: number, version: string): object => ({
+const deployment = (i: number, version: string, ns: string): object => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
-  metadata: { name: `app-${i}`, namespace: NS },
+  metadata: { name: `app-${i}`, namespace: ns },
   spec: {
     replicas: 1,
     selector: { matchLabels: { app: `app-${i}` } },
@@ -93,10 +95,10 @@ const deployment = (i: number, version: string): object => ({
   },
 });
 
-const canary = (i: number): object => ({
+const canary = (i: number, ns: string): object => ({
   apiVersion: 'flagger.app/v1beta1',
   kind: 'Canary',
-  metadata: { name: `app-${i}`, namespace: NS },
+  metadata: { name: `app-${i}`, namespace: ns },
   spec: {
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `app-${i}` },
     service: { port: 8080 },
@@ -112,7 +114,7 @@ const canary = (i: number): object => ({
 
 /** Phase counts of every canary. */
 async function phases(kc: KubeConfig): Promise<Record<string, number>> {
-  const list = (await request(kc, 'GET', `/apis/flagger.app/v1beta1/namespaces/${NS}/canaries`)) as {
+  const list = (await request(kc, 'GET', '/apis/flagger.app/v1beta1/canaries')) as {
     items: { status?: { phase?: string } }[];
   };
   const out: Record<string, number> = {};
@@ -197,6 +199,7 @@ const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 
 export async function benchOperator(): Promise<BenchMetric[]> {
   const n = Number(process.env['FLEDGE_BENCH_CANARIES'] ?? 1000);
   const windowS = Number(process.env['FLEDGE_BENCH_WINDOW_S'] ?? 150);
+  const namespaces = Number(process.env['FLEDGE_BENCH_NAMESPACES'] ?? 20);
   const cluster = await startTestCluster();
   const kc = cluster.kc;
   const kubelet = await startKubelet({ kc, nodes: 4 });
@@ -206,7 +209,8 @@ export async function benchOperator(): Promise<BenchMetric[]> {
   const kubeconfigPath = path.join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, proxy.kc.exportConfig());
   await installCrds(kc);
-  await request(kc, 'POST', '/api/v1/namespaces', { metadata: { name: NS } });
+  for (let j = 0; j < namespaces; j++)
+    await request(kc, 'POST', '/api/v1/namespaces', { metadata: { name: nsOf(j, namespaces) } });
 
   const config: OperatorChildConfig = { kubeconfigPath, metricsServer: prom.url };
   const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'operator-child.ts');
@@ -229,10 +233,20 @@ export async function benchOperator(): Promise<BenchMetric[]> {
 
     const t0 = performance.now();
     await inBatches(n, 50, (i) =>
-      request(kc, 'POST', `/apis/apps/v1/namespaces/${NS}/deployments`, deployment(i, 'v1')),
+      request(
+        kc,
+        'POST',
+        `/apis/apps/v1/namespaces/${nsOf(i, namespaces)}/deployments`,
+        deployment(i, 'v1', nsOf(i, namespaces)),
+      ),
     );
     await inBatches(n, 50, (i) =>
-      request(kc, 'POST', `/apis/flagger.app/v1beta1/namespaces/${NS}/canaries`, canary(i)),
+      request(
+        kc,
+        'POST',
+        `/apis/flagger.app/v1beta1/namespaces/${nsOf(i, namespaces)}/canaries`,
+        canary(i, nsOf(i, namespaces)),
+      ),
     );
     const created = (performance.now() - t0) / 1000;
     console.log(`${n} deployments and canaries created in ${round(created, 1)} s; waiting for Initialized…`);
@@ -241,9 +255,12 @@ export async function benchOperator(): Promise<BenchMetric[]> {
       `all Initialized after ${round(initialized, 1)} s (RSS ${round(rssMiB(pid), 0)} MiB); releasing v2…`,
     );
     await inBatches(n, 50, (i) =>
-      request(kc, 'PATCH', `/apis/apps/v1/namespaces/${NS}/deployments/app-${i}`, {
+      request(kc, 'PATCH', `/apis/apps/v1/namespaces/${nsOf(i, namespaces)}/deployments/app-${i}`, {
         // A merge patch replaces the container list: the whole template, with v2.
-        spec: { template: (deployment(i, 'v2') as { spec: { template: object } }).spec.template },
+        spec: {
+          template: (deployment(i, 'v2', nsOf(i, namespaces)) as { spec: { template: object } }).spec
+            .template,
+        },
       }),
     );
     const progressing = await waitPhase(kc, 'Progressing', n, 600_000);
@@ -294,6 +311,7 @@ export async function benchOperator(): Promise<BenchMetric[]> {
     console.log(`phases at the end: ${JSON.stringify(end)}`);
     return [
       { metric: 'canaries', value: n, unit: 'count', target: '1000' },
+      { metric: 'namespaces', value: namespaces, unit: 'count', target: '' },
       { metric: 'setup_initialized_after', value: round(initialized, 1), unit: 's', target: '' },
       { metric: 'window', value: round(elapsedS, 1), unit: 's', target: '' },
       {
