@@ -76,6 +76,9 @@ export class MeshPublisher {
   /** The encoded clusters of the last build per client kind, and the inputs they were built from. */
   private clusterCache:
     { inputs: ClusterInputs; types: Record<ClientKind, ClusterTypes>; base: ModelBase } | undefined;
+  /** When the last build ended and how long it took (this.now() ms), to pace immediate builds. */
+  private lastBuildEndMs = Number.NEGATIVE_INFINITY;
+  private lastBuildMs = 0;
   /** Builds that kept the previous clusters (VirtualService-only changes), for tests and benchmarks. */
   clusterReuses = 0;
 
@@ -125,10 +128,15 @@ export class MeshPublisher {
     if (immediate) {
       if (this.immediateQueued) return;
       this.immediateQueued = true;
-      setImmediate(() => {
+      // At once when idle; under a stream of changes, a build starts no sooner than one build's time after
+      // the last ended, so building never takes more than half the process (changes meanwhile join it).
+      const wait = Math.max(0, this.lastBuildEndMs + this.lastBuildMs - this.now());
+      const run = (): void => {
         this.immediateQueued = false;
         this.flush();
-      });
+      };
+      if (wait < 1) setImmediate(run);
+      else setTimeout(run, wait);
       return;
     }
     clearTimeout(this.quietTimer);
@@ -264,6 +272,8 @@ export class MeshPublisher {
     // Gateways get the sidecar view until Gateway listeners are translated (SPEC §4.2).
     const result = this.opts.cache.publish({ sidecar, gateway: sidecar, proxyless });
     const durationMs = this.now() - t0;
+    this.lastBuildEndMs = t0 + durationMs;
+    this.lastBuildMs = durationMs;
     if (!result.ok) {
       this.opts.log.error({ error: result.message }, 'snapshot refused; last config keeps serving');
       this.opts.onPublish?.({ ok: false, durationMs, changed: [] });

@@ -9,6 +9,8 @@ export interface TranslateContext {
   kind: ClientKind;
   clusterDomain: string;
   services: ReadonlyMap<string, ServiceModel>;
+  /** The model's Service list itself (the same object while a build keeps the previous Services). */
+  serviceList: readonly ServiceModel[];
   destinationRules: ReadonlyMap<string, DestinationRuleModel>;
   /** The mesh-bound VirtualService of each Service FQDN. */
   virtualServices: ReadonlyMap<string, VirtualServiceModel>;
@@ -27,6 +29,7 @@ export function makeContext(model: MeshModel, kind: ClientKind): TranslateContex
     kind,
     clusterDomain: model.clusterDomain,
     services: new Map(model.services.map((s) => [s.hostname, s])),
+    serviceList: model.services,
     destinationRules: new Map(model.destinationRules.map((d) => [d.host, d])),
     virtualServices,
     notes: new Set(),

@@ -40,14 +40,6 @@ export interface SidecarListeners {
   routes: Map<string, ProtoObject>;
 }
 
-/**
- * Sidecar outbound listeners. HTTP ports: one listener `0.0.0.0_<port>` per port number, routes
- * over RDS in route configuration `<port>` with one virtual host per Service (`<fqdn>:<port>`).
- * A domain two Services would share (a short name used in two namespaces) is left out of both:
- * Envoy refuses duplicate domains, and which one was meant depends on the caller's namespace.
- * TCP ports: one listener `<clusterIP>_<port>` per Service with tcp_proxy; left out for headless
- * Services and for port numbers an HTTP listener already binds on 0.0.0.0.
- */
 /** `make()` through the memo when there is one; the result is pruned either way. */
 function kept<T extends ProtoValue>(
   ctx: TranslateContext,
@@ -60,38 +52,85 @@ function kept<T extends ProtoValue>(
   return memo ? memo.get(ctx, key, ctx.virtualServices.get(service.hostname), build) : build();
 }
 
-export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): SidecarListeners {
+/** One HTTP port's virtual hosts: each Service port with its name, its unique domains and its memo key. */
+interface HttpPortLayout {
+  port: number;
+  hosts: Array<{
+    service: ServiceModel;
+    port: ServicePortModel;
+    name: string;
+    domains: string[];
+    key: string;
+  }>;
+}
+
+/** What sidecar listeners take from the Services alone (not from VirtualServices), with the notes it makes. */
+interface SidecarLayout {
+  http: HttpPortLayout[];
+  tcp: Array<{ service: ServiceModel; port: ServicePortModel }>;
+  notes: string[];
+}
+
+function sidecarLayout(services: Iterable<ServiceModel>): SidecarLayout {
   const httpByPort = new Map<number, Array<{ service: ServiceModel; port: ServicePortModel }>>();
   const tcp: Array<{ service: ServiceModel; port: ServicePortModel }> = [];
-  for (const service of ctx.services.values())
+  for (const service of services)
     for (const port of service.ports) {
       const protocol = portProtocol(port);
-      if (isHttp(protocol))
-        httpByPort.set(port.port, [...(httpByPort.get(port.port) ?? []), { service, port }]);
-      else if (protocol === 'tcp') tcp.push({ service, port });
+      if (isHttp(protocol)) {
+        let list = httpByPort.get(port.port);
+        if (!list) httpByPort.set(port.port, (list = []));
+        list.push({ service, port });
+      } else if (protocol === 'tcp') tcp.push({ service, port });
     }
+  const notes: string[] = [];
+  const http: HttpPortLayout[] = [];
+  for (const [portNumber, entries] of [...httpByPort.entries()].sort(([a], [b]) => a - b)) {
+    const counts = new Map<string, number>();
+    const domains = entries.map(({ service, port }) => [...new Set(sidecarDomains(service, port))]);
+    for (const ds of domains) for (const d of ds) counts.set(d, (counts.get(d) ?? 0) + 1);
+    const hosts = entries.map(({ service, port }, i) => {
+      const all = domains[i] ?? [];
+      const unique = all.filter((d) => counts.get(d) === 1);
+      for (const d of all)
+        if (counts.get(d) !== 1)
+          notes.push(`route ${portNumber}: domain ${d} is shared by several Services; left out`);
+      const name = virtualHostName(service, port);
+      return { service, port, name, domains: unique, key: `vh\u0000${name}\u0000${unique.join(',')}` };
+    });
+    http.push({ port: portNumber, hosts });
+  }
+  return { http, tcp, notes };
+}
+
+/**
+ * Sidecar outbound listeners. HTTP ports: one listener `0.0.0.0_<port>` per port number, routes
+ * over RDS in route configuration `<port>` with one virtual host per Service (`<fqdn>:<port>`).
+ * A domain two Services would share (a short name used in two namespaces) is left out of both:
+ * Envoy refuses duplicate domains, and which one was meant depends on the caller's namespace.
+ * TCP ports: one listener `<clusterIP>_<port>` per Service with tcp_proxy; left out for headless
+ * Services and for port numbers an HTTP listener already binds on 0.0.0.0.
+ */
+export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): SidecarListeners {
+  // The layout depends on the Services only: kept while the model's Service list is the same one.
+  const layout = memo
+    ? memo.byServices(ctx.serviceList, () => sidecarLayout(ctx.services.values()))
+    : sidecarLayout(ctx.services.values());
+  for (const n of layout.notes) ctx.notes.add(n);
+  const httpPorts = new Set(layout.http.map((h) => h.port));
 
   const listeners = new Map<string, ProtoObject>();
   const routes = new Map<string, ProtoObject>();
-  for (const [portNumber, entries] of [...httpByPort.entries()].sort(([a], [b]) => a - b)) {
+  for (const { port: portNumber, hosts } of layout.http) {
     const routeName = String(portNumber);
-    const counts = new Map<string, number>();
-    const domains = entries.map(({ service, port }) => sidecarDomains(service, port));
-    for (const ds of domains) for (const d of new Set(ds)) counts.set(d, (counts.get(d) ?? 0) + 1);
-    const virtualHosts = entries
-      .map(({ service, port }, i) => {
-        const all = [...new Set(domains[i] ?? [])];
-        const unique = all.filter((d) => counts.get(d) === 1);
-        for (const d of all)
-          if (counts.get(d) !== 1)
-            ctx.notes.add(`route ${routeName}: domain ${d} is shared by several Services; left out`);
-        const name = virtualHostName(service, port);
-        return kept(ctx, memo, `vh\u0000${name}\u0000${unique.join(',')}`, service, () => ({
+    const virtualHosts = hosts
+      .map(({ service, port, name, domains, key }) =>
+        kept(ctx, memo, key, service, () => ({
           name,
-          domains: unique,
+          domains,
           routes: httpRoutes(ctx, service, port),
-        }));
-      })
+        })),
+      )
       .sort((a, b) => compare(a.name, b.name));
     routes.set(routeName, { name: routeName, virtual_hosts: virtualHosts });
     const name = `0.0.0.0_${portNumber}`;
@@ -118,12 +157,12 @@ export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): Sidec
       }),
     );
   }
-  for (const { service, port } of tcp) {
+  for (const { service, port } of layout.tcp) {
     if (!service.clusterIP) {
       ctx.notes.add(`${virtualHostName(service, port)}: headless Service, no TCP listener`);
       continue;
     }
-    if (httpByPort.has(port.port)) {
+    if (httpPorts.has(port.port)) {
       ctx.notes.add(
         `${virtualHostName(service, port)}: port ${port.port} is an HTTP listener's; no TCP listener`,
       );

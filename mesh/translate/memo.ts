@@ -50,6 +50,16 @@ export class RouteMemo {
     return value;
   }
 
+  private readonly layouts = new WeakMap<object, unknown>();
+
+  /** A value derived from the model's Service list alone, made once per list object. */
+  byServices<T>(services: object, make: () => T): T {
+    if (this.layouts.has(services)) return this.layouts.get(services) as T;
+    const value = make();
+    this.layouts.set(services, value);
+    return value;
+  }
+
   /** After each build: forgets what it did not use. */
   rotate(): void {
     this.previous = this.current;

@@ -1,6 +1,6 @@
 // MeshPublisher's rebuilds: a VirtualService-only change keeps the encoded clusters of the previous build,
 // and every publish, kept or rebuilt, serves exactly what a full build from the same inputs gives.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NodeGroup } from '../../mesh/cache.js';
 import { SnapshotCache } from '../../mesh/cache.js';
 import { ConvergenceTracker } from '../../mesh/convergence.js';
@@ -195,5 +195,49 @@ describe('MeshPublisher rebuilds', () => {
           }
       }
     }
+  });
+
+  describe('pacing of immediate builds', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('builds a weight change at once when idle, and no sooner than one build time after a build', () => {
+      vi.useFakeTimers();
+      const inputs = inputsFromFile(WEIGHTS);
+      const clock = { ms: 0 };
+      const cache = new SnapshotCache();
+      const publisher = new MeshPublisher({
+        cache,
+        tracker: new ConvergenceTracker(),
+        // Every build reads the inputs once and, on this clock, takes 50 ms.
+        inputs: () => {
+          clock.ms += 50;
+          return inputs;
+        },
+        log: quiet,
+        now: () => clock.ms,
+      });
+      publisher.start();
+      expect(cache.seq).toBe(1);
+
+      // Right after a build (it ended at 50 and took 50): the next starts at 100.
+      reviewsAt(inputs, 50, 50);
+      publisher.changed(true);
+      vi.advanceTimersByTime(49);
+      expect(cache.seq).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(cache.seq).toBe(2);
+
+      // Idle (long after the last build): on the next turn of the loop.
+      clock.ms = 10_000;
+      reviewsAt(inputs, 10, 90);
+      publisher.changed(true);
+      expect(cache.seq).toBe(2);
+      vi.advanceTimersByTime(0);
+      expect(cache.seq).toBe(3);
+      expectFullBuild(cache, inputs);
+      publisher.stop();
+    });
   });
 });
