@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeconfig } from './common.js';
 import type { CanaryStatus } from '../crds/schema/flagger.js';
+import { DaemonSetWorkload } from '../operator/daemonset.js';
 import { kubeRequest } from '../operator/k8s/raw.js';
+import { parseCanary } from '../operator/validate.js';
+import { DeploymentWorkload } from '../operator/workload.js';
 import type { ManualRequest } from '../operator/scheduler/manual.js';
 import { MANUAL_REQUESTS, MANUAL_VALUE, manualAnnotation } from '../operator/scheduler/manual.js';
 
@@ -19,7 +22,8 @@ const HELP: Record<ControlCommand, string> = {
 
 Without NAME: a table of the namespace's canaries. With NAME: its phase, weight, failed checks, iterations,
 last transition and the Promoted condition's message. --watch (needs NAME) prints a line per change and exits
-0 when the canary reaches Succeeded, 1 when it reaches Failed (for CI pipelines).
+0 when the canary reaches Succeeded, 1 when it reaches Failed (for CI pipelines); a Succeeded or Failed of an
+earlier revision than the target's current one does not count.
 
 ${COMMON}`,
   promote: manualHelp(
@@ -132,7 +136,12 @@ export async function runControl(
     for (const line of details(namespace, r.body as StoredCanary)) io.out(line);
     return 0;
   }
-  return watch(io, () => api('GET', path), `${namespace}/${name}`);
+  return watch(
+    io,
+    () => api('GET', path),
+    `${namespace}/${name}`,
+    (c) => targetRevisionOf(kc, c),
+  );
 }
 
 function parse(argv: string[]) {
@@ -213,10 +222,37 @@ function table(items: readonly StoredCanary[]): string[] {
   );
 }
 
-/** Polls until the phase is terminal: a line per change; 0 on Succeeded, 1 on Failed, 130 when stopped. */
-async function watch(io: ControlIo, get: () => Promise<Api>, what: string): Promise<number> {
+/**
+ * The revision of the canary's target now (its template and tracked configs, as the operator computes it), or
+ * undefined when it cannot be read (no target, no access): then any terminal phase ends a watch.
+ */
+async function targetRevisionOf(kc: KubeConfig, stored: StoredCanary): Promise<string | undefined> {
+  const parsed = parseCanary(stored);
+  if (!parsed.ok) return undefined;
+  const workload =
+    parsed.value.spec.targetRef.kind === 'DaemonSet' ? new DaemonSetWorkload(kc) : new DeploymentWorkload(kc);
+  try {
+    const observed = await workload.observe(parsed.value);
+    return observed.targetRevision === '' ? undefined : observed.targetRevision;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Polls until the phase is terminal: a line per change; 0 on Succeeded, 1 on Failed, 130 when stopped. A
+ * terminal phase counts only once it is about the target's current revision (`status.lastAppliedSpec`): a
+ * pipeline that starts watching right after applying a new version must not exit on the previous run's end.
+ */
+async function watch(
+  io: ControlIo,
+  get: () => Promise<Api>,
+  what: string,
+  revisionNow: (c: StoredCanary) => Promise<string | undefined>,
+): Promise<number> {
   let last = '';
   let lastError = '';
+  let waitingFor = '';
   for (;;) {
     if (io.signal?.aborted) return 130;
     const r = await get();
@@ -226,12 +262,21 @@ async function watch(io: ControlIo, get: () => Promise<Api>, what: string): Prom
       lastError = r.message;
     } else {
       lastError = '';
-      const s = summary(r.body as StoredCanary);
+      const stored = r.body as StoredCanary;
+      const s = summary(stored);
       const line = `${s.phase} weight=${s.weight} failedChecks=${s.failedChecks} iterations=${s.iterations} ${s.message}`;
       if (line !== last) io.out(`${new Date().toISOString()} ${line.trimEnd()}`);
       last = line;
-      if (s.phase === 'Succeeded') return 0;
-      if (s.phase === 'Failed') return 1;
+      if (s.phase === 'Succeeded' || s.phase === 'Failed') {
+        const revision = await revisionNow(stored);
+        const ran = stored.status?.lastAppliedSpec;
+        if (revision === undefined || revision === ran) return s.phase === 'Succeeded' ? 0 : 1;
+        if (waitingFor !== revision)
+          io.out(
+            `${new Date().toISOString()} waiting for the run of revision ${revision} (this ${s.phase} is about ${ran ?? 'an earlier one'})`,
+          );
+        waitingFor = revision;
+      }
     }
     await pause(io.pollMs ?? 1000, io.signal);
   }

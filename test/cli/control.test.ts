@@ -5,11 +5,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlIo } from '../../cli/control.js';
 import { runControl } from '../../cli/control.js';
 import type { CanaryStatus } from '../../crds/schema/flagger.js';
 import { getJson, kubeRequest } from '../../operator/k8s/raw.js';
+import { targetRevision } from '../../operator/workload.js';
+import { apply, deploymentsPath, testDeployment } from '../helpers/canaries.js';
 import { installCrds } from '../helpers/crds.js';
 import type { TestCluster } from '../helpers/sandbox.js';
 import { startTestCluster } from '../helpers/sandbox.js';
@@ -185,6 +188,30 @@ describe('fledge status / promote / abort / resume / retry', () => {
       expect(io.lines[2]).toMatch(new RegExp(`^\\S+Z ${phase} weight=0%`));
     },
   );
+
+  it('status --watch does not end on a Succeeded of an earlier revision: it waits for the run of the current one', async () => {
+    // A Deployment and its canary whose last run (Succeeded) was about another revision than the target now.
+    const made = await apply(cluster.kc, deploymentsPath(NS), testDeployment(NS, 'rev'));
+    expect(made.status).toBe(201);
+    expect(
+      (await kubeRequest(cluster.kc, { method: 'POST', path: BASE, body: canary('rev'), timeoutMs: 5000 }))
+        .status,
+    ).toBe(201);
+    const stored = await getJson<V1Deployment>(cluster.kc, `${deploymentsPath(NS)}/rev`, 5000);
+    const current = targetRevision(stored);
+    await setStatus('rev', { phase: 'Succeeded', lastAppliedSpec: 'an-earlier-one' });
+    const io = capture();
+    const watching = runControl('status', ['rev', '--watch', '--kubeconfig', kubeconfig], io);
+    await waitFor(() => io.lines.some((l) => l.includes(`waiting for the run of revision ${current}`)), {
+      what: 'the watch to wait for the current revision',
+    });
+    // The operator picks the revision up, analyses it and promotes it.
+    await setStatus('rev', { phase: 'Progressing', lastAppliedSpec: current, canaryWeight: 10 });
+    await waitFor(() => io.lines.some((l) => /Progressing weight=10%/.test(l)), { what: 'the run' });
+    await setStatus('rev', { phase: 'Succeeded', canaryWeight: 0 });
+    expect(await watching).toBe(0);
+    expect(io.lines[io.lines.length - 1]).toMatch(/Succeeded weight=0%/);
+  });
 
   it('status --watch stops with 130 when its signal aborts', async () => {
     await setStatus('web', { phase: 'Progressing' });
