@@ -454,9 +454,20 @@ export async function ensureServices(
   sel: SelectorLabel,
 ): Promise<Outcome<string[]>> {
   const created: string[] = [];
+  const names = workloadNames(canary);
   for (const desired of buildServices(canary, sel)) {
     const name = desired.metadata?.name ?? '';
-    const ensured = await resource.ensure(desired, (current) => updatedService(current, desired));
+    // With provider kubernetes the router switches the apex Service's selector (blue/green): an existing
+    // apex keeps the selector it has, or every reconcile would point it back at the primary for a moment.
+    const routerOwned = canary.spec.provider === 'kubernetes' && name === names.apexService;
+    const ensured = await resource.ensure(desired, (current) =>
+      updatedService(
+        current,
+        routerOwned && current.spec?.selector
+          ? { ...desired, spec: { ...desired.spec, selector: current.spec.selector } }
+          : desired,
+      ),
+    );
     if (!ensured.ok) return failureProblem(ensured, 'spec.service', `writing Service ${name}`);
     if (ensured.value.created) created.push(`Service/${name}`);
   }

@@ -98,6 +98,9 @@ describe('the kubernetes router on the sandbox API server', () => {
     expect(await router().getWeights(canary)).toEqual({ ok: true, value: { primary: 0, canary: 100 } });
     expect(await router().setRoutes(canary, { primary: 0, canary: 100 })).toMatchObject({ ok: true });
     expect((await apex()).resourceVersion).toBe(switched.resourceVersion);
+    // Every reconcile bootstraps: that leaves the switched selector alone (no write, no flap to the primary).
+    expect(await new DeploymentWorkload(cluster.kc).bootstrap(canary)).toMatchObject({ ok: true });
+    expect(await apex()).toEqual(switched);
 
     expect(await router().setRoutes(canary, { primary: 100, canary: 0 })).toMatchObject({ ok: true });
     expect((await apex()).selector).toEqual({ app: 'web-primary' });
