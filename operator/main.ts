@@ -121,14 +121,7 @@ export async function startOperator(cfg: OperatorConfig): Promise<Operator> {
     log: log.child({ component: 'notify' }),
   });
   const workload = workloadByKind({
-    Deployment: new DeploymentWorkload(kc, {
-      deploymentCache: {
-        get synced() {
-          return controller.deployments.hasSynced;
-        },
-        get: (ns, name) => controller.deployments.get(ns, name),
-      },
-    }),
+    Deployment: new DeploymentWorkload(kc, { deploymentCache: controller.deployments }),
     DaemonSet: new DaemonSetWorkload(kc),
   });
   const providerCache = new Map<string, MetricsProvider>();

@@ -3,7 +3,7 @@
 // a deadline.
 import type { KubeConfig, KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Problem } from '../validate.js';
-import { kubeRequest } from './raw.js';
+import { kubeRequest, RequestTimeout } from './raw.js';
 
 /** Default deadline of one API call. */
 export const DEFAULT_KUBE_TIMEOUT_MS = 10_000;
@@ -48,7 +48,7 @@ export interface ResourceLocation {
  * each reconcile does not GET every object it looks at. Objects are the server's JSON, never changed in place.
  */
 export interface ObjectCache {
-  readonly synced: boolean;
+  readonly hasSynced: boolean;
   get(namespace: string, name: string): KubernetesObject | undefined;
 }
 
@@ -93,14 +93,14 @@ export class KubeResource<T extends KubernetesObject> {
         ...(contentType ? { contentType } : {}),
       });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (/timed out after/.test(message))
+      if (err instanceof RequestTimeout)
         return {
           ok: false,
           status: 0,
           reason: 'Timeout',
           message: `${what} ${this.kind}: no answer within ${this.timeoutMs} ms`,
         };
+      const message = err instanceof Error ? err.message : String(err);
       return { ok: false, status: 0, reason: 'Unavailable', message: `${what} ${this.kind}: ${message}` };
     }
     if (res.status >= 200 && res.status < 300) return { ok: true, value: res.body as T };
@@ -123,7 +123,7 @@ export class KubeResource<T extends KubernetesObject> {
    * (`fresh` asks the server).
    */
   async get(namespace: string, name: string, fresh = false): Promise<KubeResult<T | null>> {
-    if (!fresh && this.cache?.synced)
+    if (!fresh && this.cache?.hasSynced)
       return { ok: true, value: (this.cache.get(namespace, name) as T) ?? null };
     const r = await this.call('get', 'GET', this.path(namespace, name));
     if (!r.ok && r.status === 404) return { ok: true, value: null };

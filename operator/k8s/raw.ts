@@ -5,6 +5,11 @@ import https from 'node:https';
 import { keepAlive } from './agent.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
+/** A request that got no answer within its deadline. */
+export class RequestTimeout extends Error {
+  override readonly name = 'RequestTimeout';
+}
+
 export interface RawResponse {
   status: number;
   body: unknown;
@@ -56,7 +61,7 @@ export async function kubeRequest(kc: KubeConfig, r: RawRequest): Promise<RawRes
         res.on('error', reject);
       });
       req.on('timeout', () =>
-        req.destroy(new Error(`${r.method} ${r.path}: timed out after ${r.timeoutMs} ms`)),
+        req.destroy(new RequestTimeout(`${r.method} ${r.path}: timed out after ${r.timeoutMs} ms`)),
       );
       req.on('error', (err: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed as the request went out: nothing reached the server,

@@ -1,23 +1,21 @@
 // KubeResource with an informer's copy: reads come from the copy once it has listed (no request), and a write
 // guarded by a stale copy's resourceVersion conflicts and is retried from a fresh read of the server.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAgents } from '../../operator/k8s/agent.js';
 import type { ObjectCache } from '../../operator/k8s/client.js';
 import { KubeResource, resourceAt } from '../../operator/k8s/client.js';
-import { localKubeConfig } from '../helpers/local-kubeconfig.js';
+import { startLocalApi } from '../helpers/local-api.js';
 
 type Obj = KubernetesObject & { data?: Record<string, string> };
 
 /** One ConfigMap `ns/cm` with optimistic concurrency, and a log of the requests. */
 async function startApi(
   initial: Obj,
-): Promise<{ port: number; stored: () => Obj; log: string[]; close(): Promise<void> }> {
+): Promise<{ kc: KubeConfig; stored: () => Obj; log: string[]; close(): Promise<void> }> {
   let stored = initial;
   const log: string[] = [];
-  const server = http.createServer((req, res) => {
+  const local = await startLocalApi((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -35,17 +33,7 @@ async function startApi(
       return send(200, stored);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    stored: () => stored,
-    log,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { kc: local.kc, stored: () => stored, log, close: local.close };
 }
 
 const configMap = (rv: string, value: string): Obj => ({
@@ -55,8 +43,8 @@ const configMap = (rv: string, value: string): Obj => ({
   data: { value },
 });
 
-const configMaps = (port: number, copy: ObjectCache): KubeResource<Obj> =>
-  new KubeResource<Obj>(localKubeConfig(port), 'ConfigMap', resourceAt('v1', 'configmaps'), 5000, copy);
+const configMaps = (kc: KubeConfig, copy: ObjectCache): KubeResource<Obj> =>
+  new KubeResource<Obj>(kc, 'ConfigMap', resourceAt('v1', 'configmaps'), 5000, copy);
 
 describe('KubeResource with an informer copy', () => {
   let api: Awaited<ReturnType<typeof startApi>> | undefined;
@@ -68,8 +56,8 @@ describe('KubeResource with an informer copy', () => {
   it('reads from the copy, and retries a write that conflicts from a fresh read', async () => {
     api = await startApi(configMap('2', 'server'));
     // The copy is one version behind the server.
-    const copy: ObjectCache = { synced: true, get: () => configMap('1', 'copy') };
-    const res = configMaps(api.port, copy);
+    const copy: ObjectCache = { hasSynced: true, get: () => configMap('1', 'copy') };
+    const res = configMaps(api.kc, copy);
 
     const read = await res.get('ns', 'cm');
     expect(read.ok && read.value?.data?.['value']).toBe('copy');
@@ -93,8 +81,8 @@ describe('KubeResource with an informer copy', () => {
 
   it('asks the server while the copy has not listed yet, and names the resource on failures', async () => {
     api = await startApi(configMap('5', 'server'));
-    const copy: ObjectCache = { synced: false, get: () => undefined };
-    const res = configMaps(api.port, copy);
+    const copy: ObjectCache = { hasSynced: false, get: () => undefined };
+    const res = configMaps(api.kc, copy);
     const read = await res.get('ns', 'cm');
     expect(read.ok && read.value?.data?.['value']).toBe('server');
     const stale = await res.replace(configMap('4', 'x'));
