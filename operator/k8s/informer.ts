@@ -127,11 +127,6 @@ export class Informer<T extends KubernetesObject> {
   private async startOnce(): Promise<void> {
     const failuresBefore = this.failures;
     await this.inner.start();
-    if (this.stopped) {
-      // Stopped while listing: close the watch the inner informer has opened since.
-      await this.inner.stop();
-      return;
-    }
     // start() resolves after the list and the watch request; an error in between was counted by onError.
     if (this.failures === failuresBefore && !this.stopped) {
       this.failures = 0;
