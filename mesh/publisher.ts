@@ -305,7 +305,7 @@ export class MeshPublisher {
   }
 }
 
-/** The inputs clusters are translated from (everything but VirtualServices), with the cluster domain. */
+/** The inputs clusters are translated from: everything but VirtualServices. */
 type ClusterInputs = readonly (readonly unknown[])[];
 
 /** Copies of the lists (a caller may change its arrays in place), holding the same objects. */

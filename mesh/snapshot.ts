@@ -150,6 +150,13 @@ function refsOf(typeUrl: TypeUrl, r: ProtoObject, name: string): ResourceRefs {
 
 // ------------------------------------------------------------------------------------ snapshot
 
+/** One type's memo entries: those the previous build used, those this build used, and whether it ran. */
+interface Generation {
+  previous: Map<string, EncodedResource>;
+  current: Map<string, EncodedResource>;
+  used: boolean;
+}
+
 /**
  * Encoded resources of the previous snapshot(s), keyed by type, name and translated content, so that a
  * rebuild re-encodes only what changed: each resource version is encoded once, whatever the number of
@@ -157,10 +164,7 @@ function refsOf(typeUrl: TypeUrl, r: ProtoObject, name: string): ResourceRefs {
  * `rotate()`; types a build did not encode at all (kept whole from the previous snapshot) keep theirs.
  */
 export class EncodeMemo {
-  private readonly generations = new Map<
-    TypeUrl,
-    { previous: Map<string, EncodedResource>; current: Map<string, EncodedResource>; used: boolean }
-  >();
+  private readonly generations = new Map<TypeUrl, Generation>();
   /** Translated objects seen before, with their key: a translation reused whole skips building the key. */
   private readonly byObject = new WeakMap<ProtoObject, { key: string; encoded: EncodedResource }>();
   private readonly virtualHosts = new WeakMap<ProtoObject, VirtualHostPart>();
@@ -179,11 +183,7 @@ export class EncodeMemo {
     return part;
   }
 
-  private generation(typeUrl: TypeUrl): {
-    previous: Map<string, EncodedResource>;
-    current: Map<string, EncodedResource>;
-    used: boolean;
-  } {
+  private generation(typeUrl: TypeUrl): Generation {
     let g = this.generations.get(typeUrl);
     if (!g) this.generations.set(typeUrl, (g = { previous: new Map(), current: new Map(), used: false }));
     return g;

@@ -65,7 +65,7 @@ export function translateRoutes(model: MeshModel, kind: ClientKind, memo?: Route
 }
 
 /** Both halves as one result; notes are the sorted union of theirs. */
-export function combine(clusters: ClusterResources, routes: RouteResources): EnvoyResources {
+function combine(clusters: ClusterResources, routes: RouteResources): EnvoyResources {
   return {
     listeners: routes.listeners,
     routes: routes.routes,

@@ -20,6 +20,8 @@ export class RouteMemo {
    */
   private readonly specIds = new WeakMap<object, number>();
   private nextSpecId = 0;
+  /** Values derived from one Service list object (see byServices). */
+  private readonly layouts = new WeakMap<object, unknown>();
   /** Translations reused since construction (for tests and benchmarks). */
   hits = 0;
 
@@ -49,8 +51,6 @@ export class RouteMemo {
     this.current.set(full, { value, notes: [...own] });
     return value;
   }
-
-  private readonly layouts = new WeakMap<object, unknown>();
 
   /** A value derived from the model's Service list alone, made once per list object. */
   byServices<T>(services: object, make: () => T): T {
