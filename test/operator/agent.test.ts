@@ -1,13 +1,12 @@
 // API requests reuse connections: raw requests and client-node's typed clients share a keep-alive agent per
 // TLS setup (client-node alone opens a new connection per request), and a request whose kept-alive
 // connection the server had closed is sent again on a new one.
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAgents, makeApiClient } from '../../operator/k8s/agent.js';
 import { kubeRequest } from '../../operator/k8s/raw.js';
-import { localKubeConfig } from '../helpers/local-kubeconfig.js';
+import { startLocalApi } from '../helpers/local-api.js';
 
 interface CountingServer {
   kc: KubeConfig;
@@ -20,29 +19,18 @@ interface CountingServer {
 async function startServer(): Promise<CountingServer> {
   const state = { connections: 0, requests: 0 };
   const sockets = new Set<Socket>();
-  const server = http.createServer((req, res) => {
+  const local = await startLocalApi((req, res) => {
     state.requests++;
     req.resume();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }));
   });
-  server.on('connection', (s: Socket) => {
+  local.server.on('connection', (s: Socket) => {
     state.connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  const kc = localKubeConfig(port);
-  return Object.assign(state, {
-    kc,
-    sockets,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  });
+  return Object.assign(state, { kc: local.kc, sockets, close: local.close });
 }
 
 describe('API connections', () => {

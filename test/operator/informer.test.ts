@@ -1,11 +1,10 @@
 // The wrapped informer against a small HTTP API server whose list answers only when the test says so: a
 // stop() that lands while the list is pending leaves no watch open (an open watch keeps a process alive).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Informer } from '../../operator/k8s/informer.js';
-import { localKubeConfig } from '../helpers/local-kubeconfig.js';
+import { startLocalApi } from '../helpers/local-api.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 interface FakeApi {
@@ -39,7 +38,7 @@ async function startFakeApi(): Promise<FakeApi> {
       }
     },
   };
-  const server = http.createServer((req, res) => {
+  const local = await startLocalApi((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.searchParams.get('watch') === 'true') {
       api.watches++;
@@ -52,17 +51,7 @@ async function startFakeApi(): Promise<FakeApi> {
     api.lists++;
     pending.push(res);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  const kc = localKubeConfig(port);
-  return Object.assign(api, {
-    kc,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  });
+  return Object.assign(api, { kc: local.kc, close: local.close });
 }
 
 describe('Informer', () => {
