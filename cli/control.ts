@@ -7,7 +7,8 @@ import type { CanaryStatus } from '../crds/schema/flagger.js';
 import { DaemonSetWorkload } from '../operator/daemonset.js';
 import { kubeRequest } from '../operator/k8s/raw.js';
 import { parseCanary } from '../operator/validate.js';
-import { DeploymentWorkload } from '../operator/workload.js';
+import type { Workload } from '../operator/workload.js';
+import { DeploymentWorkload, workloadByKind } from '../operator/workload.js';
 import type { ManualRequest } from '../operator/scheduler/manual.js';
 import { MANUAL_REQUESTS, MANUAL_VALUE, manualAnnotation } from '../operator/scheduler/manual.js';
 
@@ -136,11 +137,15 @@ export async function runControl(
     for (const line of details(namespace, r.body as StoredCanary)) io.out(line);
     return 0;
   }
+  const workload = workloadByKind({
+    Deployment: new DeploymentWorkload(kc),
+    DaemonSet: new DaemonSetWorkload(kc),
+  });
   return watch(
     io,
     () => api('GET', path),
     `${namespace}/${name}`,
-    (c) => targetRevisionOf(kc, c),
+    (c) => targetRevisionOf(workload, c),
   );
 }
 
@@ -226,11 +231,9 @@ function table(items: readonly StoredCanary[]): string[] {
  * The revision of the canary's target now (its template and tracked configs, as the operator computes it), or
  * undefined when it cannot be read (no target, no access): then any terminal phase ends a watch.
  */
-async function targetRevisionOf(kc: KubeConfig, stored: StoredCanary): Promise<string | undefined> {
+async function targetRevisionOf(workload: Workload, stored: StoredCanary): Promise<string | undefined> {
   const parsed = parseCanary(stored);
   if (!parsed.ok) return undefined;
-  const workload =
-    parsed.value.spec.targetRef.kind === 'DaemonSet' ? new DaemonSetWorkload(kc) : new DeploymentWorkload(kc);
   try {
     const observed = await workload.observe(parsed.value);
     return observed.targetRevision === '' ? undefined : observed.targetRevision;
