@@ -73,9 +73,20 @@ export function envoyRoot(): protobuf.Root {
   return sharedRoot;
 }
 
-/** google.protobuf.Any {type_url = 1, value = 2} around already encoded message bytes. */
+/**
+ * The bytes in storage of their own. protobufjs returns small messages as slices of Node's shared 8 KB
+ * buffer pool, and one kept slice keeps its whole slab alive: thousands of kept resources would hold
+ * tens of MB of slabs for a few MB of bytes.
+ */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : new Uint8Array(bytes);
+}
+
+/** google.protobuf.Any {type_url = 1, value = 2} around already encoded message bytes, in storage of its own. */
 export function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
-  return protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(value).finish();
+  return ownBytes(protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(value).finish());
 }
 
 // ------------------------------------------------------------------------------------ references
@@ -175,7 +186,7 @@ export class EncodeMemo {
   virtualHost(vh: ProtoObject, root: protobuf.Root): VirtualHostPart {
     let part = this.virtualHosts.get(vh);
     if (part === undefined) {
-      const bytes = encodeResource(root, VIRTUAL_HOST_TYPE, vh);
+      const bytes = ownBytes(encodeResource(root, VIRTUAL_HOST_TYPE, vh));
       const clusters: string[] = [];
       routeConfigClusters({ virtual_hosts: [vh] }, clusters);
       this.virtualHosts.set(vh, (part = { bytes, hash: hash(bytes), clusters }));

@@ -40,15 +40,16 @@ export interface SidecarListeners {
   routes: Map<string, ProtoObject>;
 }
 
-/** `make()` through the memo when there is one; the result is pruned either way. */
+/** `make()` through the memo when there is one; the result is pruned either way (unless `pruned` says it is). */
 function kept<T extends ProtoValue>(
   ctx: TranslateContext,
   memo: RouteMemo | undefined,
   key: string,
   service: ServiceModel,
   make: () => T,
+  pruned = false,
 ): T {
-  const build = (): T => prune(make());
+  const build = (): T => (pruned ? make() : prune(make()));
   return memo ? memo.get(ctx, key, ctx.virtualServices.get(service.hostname), build) : build();
 }
 
@@ -209,22 +210,31 @@ export function proxylessListeners(ctx: TranslateContext, memo?: RouteMemo): Map
     for (const port of service.ports) {
       if (portProtocol(port) === 'unsupported') continue;
       const vhostName = virtualHostName(service, port);
-      const own = kept(ctx, memo, `api\u0000${vhostName}`, service, () => {
-        const virtualHosts = prune([
-          { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
-        ]);
-        const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
-        return proxylessListenerNames(service, port).map((name) => ({
-          name,
-          api_listener: {
-            api_listener: any(EXT.httpConnectionManager, {
-              stat_prefix: name,
-              route_config: { name: `${name}/${hash}`, virtual_hosts: virtualHosts },
-              http_filters: httpFilters(ctx),
-            }),
-          },
-        }));
-      });
+      // The names' listeners share their virtual hosts and filters (built pruned): one copy per port in memory.
+      const own = kept(
+        ctx,
+        memo,
+        `api\u0000${vhostName}`,
+        service,
+        () => {
+          const virtualHosts = prune([
+            { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
+          ]);
+          const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
+          const filters = prune(httpFilters(ctx));
+          return proxylessListenerNames(service, port).map((name) => ({
+            name,
+            api_listener: {
+              api_listener: any(EXT.httpConnectionManager, {
+                stat_prefix: name,
+                route_config: { name: `${name}/${hash}`, virtual_hosts: virtualHosts },
+                http_filters: filters,
+              }),
+            },
+          }));
+        },
+        true,
+      );
       for (const l of own) listeners.set(l.name, l);
     }
   return sortMap(listeners);

@@ -192,6 +192,11 @@ describe('MeshPublisher rebuilds', () => {
             const m = viaMemo.types.get(t)?.resources.get(name);
             expect(m && Buffer.from(m.any).equals(Buffer.from(r.any)), `${file} ${name}`).toBe(true);
             expect(m?.refs).toEqual(r.refs);
+            // Each kept encoding owns its storage: a slice of Node's 8 KB buffer pool would keep the slab.
+            for (const bytes of [r.any, m?.any])
+              expect(bytes?.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength, name).toBe(
+                true,
+              );
           }
       }
     }
