@@ -3,7 +3,7 @@
 // only moved route weights (those are pushed at once, everything else is debounced).
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { InformerLogger } from '../operator/k8s/informer.js';
-import { Informer } from '../operator/k8s/informer.js';
+import { identityAndLabels, Informer } from '../operator/k8s/informer.js';
 import type { KubeNetworkingObject } from './kube.js';
 import type { MeshInputs } from './model.js';
 
@@ -42,7 +42,13 @@ export class MeshSources {
 
   constructor(kc: KubeConfig, log?: InformerLogger) {
     const make = (kind: SourceKind): Informer<KubernetesObject> => {
-      const inf = new Informer<KubernetesObject>(kc, { path: PATHS[kind] }, log ? { log } : {});
+      // The model reads only the name and labels of Pods and Nodes: their caches keep nothing else.
+      const transform = kind === 'Pod' || kind === 'Node' ? { transform: identityAndLabels } : {};
+      const inf = new Informer<KubernetesObject>(
+        kc,
+        { path: PATHS[kind] },
+        { ...(log ? { log } : {}), ...transform },
+      );
       inf.on((event, obj) => this.onEvent(kind, event, obj));
       return inf;
     };

@@ -14,11 +14,43 @@ export interface WatchedResource {
   labelSelector?: string;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   log?: InformerLogger;
   backoff?: { baseMs: number; maxMs: number };
   /** Timeout of the list request. */
   listTimeoutMs?: number;
+  /**
+   * What the cache keeps of each object the API server sends (listed or watched), default
+   * `withoutManagedFields`. It must keep metadata's name, namespace, uid and resourceVersion.
+   */
+  transform?: (obj: T) => T;
+}
+
+/** The object without `metadata.managedFields`, which no controller reads and which is often half its size. */
+export function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+/**
+ * Only the identity, labels and deletion mark of an object: for caches that read nothing else (the mesh's
+ * Pods and Nodes), where a full Pod (spec, status) would be kilobytes each.
+ */
+export function identityAndLabels(obj: KubernetesObject): KubernetesObject {
+  const m = obj.metadata ?? {};
+  const metadata: NonNullable<KubernetesObject['metadata']> = {};
+  if (m.name !== undefined) metadata.name = m.name;
+  if (m.namespace !== undefined) metadata.namespace = m.namespace;
+  if (m.uid !== undefined) metadata.uid = m.uid;
+  if (m.resourceVersion !== undefined) metadata.resourceVersion = m.resourceVersion;
+  if (m.labels !== undefined) metadata.labels = m.labels;
+  if (m.deletionTimestamp !== undefined) metadata.deletionTimestamp = m.deletionTimestamp;
+  return {
+    ...(obj.apiVersion !== undefined ? { apiVersion: obj.apiVersion } : {}),
+    ...(obj.kind !== undefined ? { kind: obj.kind } : {}),
+    metadata,
+  };
 }
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -46,31 +78,38 @@ export class Informer<T extends KubernetesObject> {
   constructor(
     kc: KubeConfig,
     private readonly resource: WatchedResource,
-    opts: InformerOptions = {},
+    opts: InformerOptions<T> = {},
   ) {
     this.log = opts.log;
     this.backoff = opts.backoff ?? { baseMs: 500, maxMs: 30_000 };
     const listTimeoutMs = opts.listTimeoutMs ?? 30_000;
     const sel = resource.labelSelector ? `?labelSelector=${encodeURIComponent(resource.labelSelector)}` : '';
+    const transform: (obj: T) => T = opts.transform ?? withoutManagedFields;
     // client-node's ListWatch opens its watch after a list even when it was stopped meanwhile; a watch opened
     // after stop() is aborted at once, so no request outlives stop() (it would keep the process alive).
+    // Watched objects go through the transform (an ERROR event carries a Status, not an object).
     const watch = new (class extends Watch {
       constructor(private readonly isStopped: () => boolean) {
         super(kc);
       }
       override async watch(...args: Parameters<Watch['watch']>): Promise<AbortController> {
-        const request = await super.watch(...args);
+        const [path, query, callback, done] = args;
+        const request = await super.watch(
+          path,
+          query,
+          (phase, obj: T, watchObj?: unknown) =>
+            callback(phase, phase === 'ERROR' ? obj : transform(obj), watchObj),
+          done,
+        );
         if (this.isStopped()) request.abort();
         return request;
       }
     })(() => this.stopped);
-    this.inner = new ListWatch<T>(
-      resource.path,
-      watch,
-      () => getJson<KubernetesListObject<T>>(kc, `${resource.path}${sel}`, listTimeoutMs),
-      false,
-      resource.labelSelector,
-    );
+    const list = async (): Promise<KubernetesListObject<T>> => {
+      const l = await getJson<KubernetesListObject<T>>(kc, `${resource.path}${sel}`, listTimeoutMs);
+      return { ...l, items: l.items.map(transform) };
+    };
+    this.inner = new ListWatch<T>(resource.path, watch, list, false, resource.labelSelector);
     this.synced = new Promise((resolve) => {
       this.markSynced = resolve;
     });
