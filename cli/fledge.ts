@@ -1,10 +1,5 @@
-// The fledge command line: dispatches subcommands. Each subcommand lives in its own module.
-import { runControl } from './control.js';
-import { runDemo } from './demo.js';
-import { runLoadTester } from './loadtester.js';
-import { runMesh } from './mesh.js';
-import { runOperator } from './operator.js';
-import { runSandbox } from './sandbox.js';
+// The fledge command line: dispatches subcommands. Each subcommand lives in its own module, loaded only when
+// it runs: `fledge operator` in production does not load the sandbox, the demo or the load tester.
 
 const USAGE = `usage: fledge <command> [flags]
 
@@ -28,26 +23,26 @@ export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'sandbox':
-      process.exitCode = await runSandbox(rest);
+      process.exitCode = await (await import('./sandbox.js')).runSandbox(rest);
       return;
     case 'demo':
-      process.exitCode = await runDemo(rest);
+      process.exitCode = await (await import('./demo.js')).runDemo(rest);
       return;
     case 'loadtester':
-      process.exitCode = await runLoadTester(rest);
+      process.exitCode = await (await import('./loadtester.js')).runLoadTester(rest);
       return;
     case 'operator':
-      process.exitCode = await runOperator(rest);
+      process.exitCode = await (await import('./operator.js')).runOperator(rest);
       return;
     case 'mesh':
-      process.exitCode = await runMesh(rest);
+      process.exitCode = await (await import('./mesh.js')).runMesh(rest);
       return;
     case 'status':
     case 'promote':
     case 'abort':
     case 'resume':
     case 'retry':
-      process.exitCode = await runControl(cmd, rest);
+      process.exitCode = await (await import('./control.js')).runControl(cmd, rest);
       return;
     case undefined:
     case 'help':
@@ -61,8 +56,9 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-// Run directly (tsx cli/fledge.ts ...), not when imported by bin/fledge.mjs or tests.
-const invokedAsScript = process.argv[1] !== undefined && /cli[\\/]fledge\.ts$/.test(process.argv[1]);
+// Run directly (tsx cli/fledge.ts …, or node dist/cli/fledge.js … as built), not when imported by
+// bin/fledge.mjs or tests.
+const invokedAsScript = process.argv[1] !== undefined && /cli[\\/]fledge\.[jt]s$/.test(process.argv[1]);
 if (invokedAsScript) {
   main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : String(err));
