@@ -1,10 +1,11 @@
 // Operator scale (SPEC §10): N Canaries (default 1,000) over virtual pods on the sandbox, all progressing at
 // once (interval 10 s, stepWeight 1) against a fake Prometheus that answers every query at once with a passing
-// value. The operator runs in a child process (bench/operator-child.ts) behind a counting proxy; over a steady
-// window it measures tick drift, reconcile latency, RSS, CPU and API writes per tick.
+// value. The operator runs as shipped: `fledge operator` compiled (`npm run build`), in its own process with
+// the image's NODE_OPTIONS (from the Dockerfile), behind a counting proxy; over a steady window it measures
+// tick drift, reconcile latency, RSS, CPU and API writes per tick.
 // FLEDGE_BENCH_CANARIES, FLEDGE_BENCH_NAMESPACES and FLEDGE_BENCH_WINDOW_S override the count, the namespaces
-// they are spread over (default 20) and the window (seconds).
-import { spawn } from 'node:child_process';
+// they are spread over (default 20) and the window (seconds); FLEDGE_BENCH_NODE_OPTIONS the Node options.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,6 @@ import { kubeRequest } from '../operator/k8s/raw.js';
 import { startKubelet } from '../sandbox/kubelet/kubelet.js';
 import { startKubeProxy } from '../test/helpers/kube-proxy.js';
 import { startTestCluster } from '../test/helpers/sandbox.js';
-import type { OperatorChildConfig } from './operator-child.js';
 import type { BenchMetric } from './run.js';
 
 /** Canary i lives in namespace scale-<i mod namespaces>, as canaries of many teams would. */
@@ -196,6 +196,54 @@ const rssMiB = (pid: number): number => {
 
 const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The NODE_OPTIONS the image runs the operator with (its Dockerfile's `ENV NODE_OPTIONS="…"`). */
+export function imageNodeOptions(dockerfile: string): string {
+  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
+  if (!m) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS="…"');
+  return m[1] ?? '';
+}
+
+/** Compiles the operator as the image does (tsconfig.build.json into dist/); returns the CLI's entry. */
+function build(): string {
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  return path.join(ROOT, 'dist', 'cli', 'fledge.js');
+}
+
+/** Resolves with the httpPort of the "fledge operator listening" log line on `lines`. */
+function listeningPort(stdout: NodeJS.ReadableStream, exited: Promise<void>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the operator did not start in 60 s')), 60_000);
+    let buffered = '';
+    let found = false;
+    stdout.on('data', (chunk: Buffer) => {
+      if (found) return;
+      buffered += chunk.toString('utf8');
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.includes('fledge operator listening')) continue;
+        const port = (JSON.parse(line) as { httpPort?: number }).httpPort;
+        if (typeof port !== 'number') continue;
+        found = true;
+        clearTimeout(timer);
+        resolve(port);
+        return;
+      }
+    });
+    void exited.then(() => reject(new Error('the operator exited before it was ready')));
+  });
+}
+
 export async function benchOperator(): Promise<BenchMetric[]> {
   const n = Number(process.env['FLEDGE_BENCH_CANARIES'] ?? 1000);
   const windowS = Number(process.env['FLEDGE_BENCH_WINDOW_S'] ?? 150);
@@ -212,22 +260,21 @@ export async function benchOperator(): Promise<BenchMetric[]> {
   for (let j = 0; j < namespaces; j++)
     await request(kc, 'POST', '/api/v1/namespaces', { metadata: { name: nsOf(j, namespaces) } });
 
-  const config: OperatorChildConfig = { kubeconfigPath, metricsServer: prom.url };
-  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'operator-child.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(config)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const nodeOptions =
+    process.env['FLEDGE_BENCH_NODE_OPTIONS'] ??
+    imageNodeOptions(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+  console.log(`building the operator; it runs with NODE_OPTIONS="${nodeOptions}"`);
+  const entry = build();
+  const args = [entry, 'operator', '--kubeconfig', kubeconfigPath, '--metrics-server', prom.url];
+  args.push('--http-port', '0', '--xds-port', '0', '--host', '127.0.0.1');
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    const httpPort = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the operator did not start in 60 s')), 60_000);
-      child.on('message', (m: { ready?: { httpPort: number } }) => {
-        if (!m.ready) return;
-        clearTimeout(timer);
-        resolve(m.ready.httpPort);
-      });
-      void exited.then(() => reject(new Error('the operator exited before it was ready')));
-    });
+    const httpPort = await listeningPort(child.stdout, exited);
     const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     const pid = child.pid ?? 0;
 
@@ -312,6 +359,12 @@ export async function benchOperator(): Promise<BenchMetric[]> {
     return [
       { metric: 'canaries', value: n, unit: 'count', target: '1000' },
       { metric: 'namespaces', value: namespaces, unit: 'count', target: '' },
+      {
+        metric: 'operator_heap_limit',
+        value: Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1] ?? NaN),
+        unit: 'MiB (--max-old-space-size)',
+        target: '',
+      },
       { metric: 'setup_initialized_after', value: round(initialized, 1), unit: 's', target: '' },
       { metric: 'window', value: round(elapsedS, 1), unit: 's', target: '' },
       {
@@ -363,7 +416,7 @@ export async function benchOperator(): Promise<BenchMetric[]> {
       { metric: 'progressing_at_end', value: end['Progressing'] ?? 0, unit: 'count', target: `${n}` },
     ];
   } finally {
-    child.send('stop');
+    child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     await exited;
     clearTimeout(killer);

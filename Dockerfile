@@ -1,0 +1,30 @@
+# The fledge image: `fledge operator` (the default command) with its embedded xDS control plane, and every
+# other fledge command. Multi-stage: the build stage compiles the TypeScript; the runtime stage holds only
+# the compiled JavaScript and the production dependencies, and runs as a non-root user.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY cli cli
+COPY operator operator
+COPY mesh mesh
+COPY analysis analysis
+COPY sandbox sandbox
+COPY crds crds
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+# Heap sizing: 1,000 canaries fit in 300 MB of RSS with these (`npm run bench -- operator` runs the built
+# operator with exactly this line). Raise --max-old-space-size with the pod's memory limit for more.
+ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=4"
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/dist dist
+USER node
+# 15010: ADS (gRPC) for Envoy and proxyless gRPC clients; 8080: /healthz, /readyz, /metrics, /debug.
+EXPOSE 15010 8080
+ENTRYPOINT ["node", "dist/cli/fledge.js"]
+CMD ["operator"]
