@@ -132,6 +132,15 @@ export interface BuildOptions {
 export class SpecChecks {
   readonly virtualServices = new WeakMap<object, Checked<VirtualServiceSpec>>();
   readonly destinationRules = new WeakMap<object, Checked<DestinationRuleSpec>>();
+  /**
+   * Accepted VirtualService models by input object, with the checked spec and the registry (Services and
+   * DestinationRules) they were accepted against: while both are the same objects, only the claims on its
+   * hosts (conflicts with VirtualServices of higher precedence) can change the outcome.
+   */
+  readonly acceptedVirtualServices = new WeakMap<
+    object,
+    { spec: VirtualServiceSpec; registry: object; model: VirtualServiceModel }
+  >();
 }
 
 /** `check` through `cache` for object specs (a missing or non-object spec is checked every time). */
@@ -261,9 +270,13 @@ const createdMs = (o: KubeNetworkingObject): number => {
   return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
 };
 
-/** Older first (it keeps a contested host), then by namespace/name. */
-const precedence = (a: KubeNetworkingObject, b: KubeNetworkingObject): number =>
-  createdMs(a) - createdMs(b) || compare(objectKey(a.metadata), objectKey(b.metadata));
+/** Older first (it keeps a contested host), then by namespace/name; each timestamp parsed once. */
+function byPrecedence(objects: readonly KubeNetworkingObject[]): KubeNetworkingObject[] {
+  return objects
+    .map((obj) => ({ obj, ms: createdMs(obj), key: objectKey(obj.metadata) }))
+    .sort((a, b) => a.ms - b.ms || compare(a.key, b.key))
+    .map((x) => x.obj);
+}
 
 export const lastGoodKey = (kind: NetworkingKind, obj: KubeNetworkingObject): string =>
   `${kind}/${objectKey(obj.metadata)}`;
@@ -463,7 +476,7 @@ function acceptObjects<T, M extends NetworkingModelBase>(
   problemsOut: ObjectProblems[],
 ): M[] {
   const accepted: M[] = [];
-  for (const obj of [...objects].sort(precedence)) {
+  for (const obj of byPrecedence(objects)) {
     const meta = obj.metadata;
     if (!meta?.name || !meta.namespace) continue;
     const key = lastGoodKey(kind, obj);
@@ -576,10 +589,24 @@ export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): Buil
     inputs.virtualServices,
     cached(options.checks?.virtualServices, checkVirtualServiceSpec),
     (spec, o) => {
+      const accepted = options.checks?.acceptedVirtualServices;
+      const kept = accepted?.get(o);
+      // Accepted before against the same registry: still accepted unless a host is claimed now.
+      if (
+        kept &&
+        kept.spec === spec &&
+        kept.registry === reg &&
+        kept.model.hosts.every((h) => !vsClaims.has(h))
+      ) {
+        for (const h of kept.model.hosts) vsClaims.set(h, objectKey(o.metadata));
+        return { problems: [], model: kept.model };
+      }
       const r = virtualServiceReferences(spec, o.metadata?.namespace ?? '', reg, vsClaims);
       if (r.problems.length) return { problems: r.problems };
       for (const h of r.hosts) vsClaims.set(h, objectKey(o.metadata));
-      return { problems: [], model: { ...base(o), spec, meshBound: isMeshBound(spec), hosts: r.hosts } };
+      const model: VirtualServiceModel = { ...base(o), spec, meshBound: isMeshBound(spec), hosts: r.hosts };
+      accepted?.set(o, { spec, registry: reg, model });
+      return { problems: [], model };
     },
     previous,
     lastGood,

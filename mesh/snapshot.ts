@@ -60,8 +60,9 @@ export interface Snapshot {
 
 const VIRTUAL_HOST_TYPE = 'envoy.config.route.v3.VirtualHost';
 
+/** 16 hex digits of SHA-256, as a string of its own (a slice of the whole hex digest would keep all 64). */
 const hash = (data: string | Uint8Array): string =>
-  createHash('sha256').update(data).digest('hex').slice(0, 16);
+  createHash('sha256').update(data).digest().toString('hex', 0, 8);
 
 /** The whole SHA-256 of a resource's text: a memo key that stands for the content (never a collision). */
 const contentKey = (text: string): string => createHash('sha256').update(text).digest('base64');
@@ -385,19 +386,30 @@ export const emptySnapshot = (): Snapshot =>
  */
 export function checkConsistency(snapshot: Snapshot): string[] {
   const problems: string[] = [];
-  const names = (t: TypeUrl): ReadonlySet<string> => new Set(snapshot.types.get(t)?.resources.keys() ?? []);
   for (const t of PUSH_ORDER) if (!snapshot.types.has(t)) problems.push(`type ${t} is missing`);
-  const routes = names(TYPE_URLS.route);
-  const clusters = names(TYPE_URLS.cluster);
-  const endpoints = names(TYPE_URLS.endpoint);
+  const routes = namesOf(snapshot.types.get(TYPE_URLS.route));
+  const clusters = namesOf(snapshot.types.get(TYPE_URLS.cluster));
+  const endpoints = namesOf(snapshot.types.get(TYPE_URLS.endpoint));
   const check = (t: TypeUrl, what: string): void => {
     for (const r of snapshot.types.get(t)?.resources.values() ?? []) {
+      // Resources are immutable and so are the name sets (one per type snapshot object): a resource found
+      // consistent with these very sets before is consistent now.
+      const seen = consistent.get(r);
+      if (
+        seen &&
+        (r.refs.routes.length === 0 || seen.routes === routes) &&
+        (r.refs.clusters.length === 0 || seen.clusters === clusters) &&
+        (r.refs.eds === undefined || seen.endpoints === endpoints)
+      )
+        continue;
+      const before = problems.length;
       for (const n of r.refs.routes)
         if (!routes.has(n)) problems.push(`${what} ${r.name}: route configuration ${n} does not exist`);
       for (const n of r.refs.clusters)
         if (!clusters.has(n)) problems.push(`${what} ${r.name}: cluster ${n} does not exist`);
       if (r.refs.eds !== undefined && !endpoints.has(r.refs.eds))
         problems.push(`${what} ${r.name}: ClusterLoadAssignment ${r.refs.eds} does not exist`);
+      if (problems.length === before) consistent.set(r, { routes, clusters, endpoints });
     }
   };
   check(TYPE_URLS.listener, 'listener');
@@ -405,3 +417,20 @@ export function checkConsistency(snapshot: Snapshot): string[] {
   check(TYPE_URLS.cluster, 'cluster');
   return problems.sort();
 }
+
+/** The resource names of each type snapshot, made once per (immutable) type snapshot object. */
+const nameSets = new WeakMap<TypeSnapshot, ReadonlySet<string>>();
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+function namesOf(ts: TypeSnapshot | undefined): ReadonlySet<string> {
+  if (!ts) return NO_NAMES;
+  let names = nameSets.get(ts);
+  if (!names) nameSets.set(ts, (names = new Set(ts.resources.keys())));
+  return names;
+}
+
+/** Resources found consistent, with the name sets they were checked against. */
+const consistent = new WeakMap<
+  EncodedResource,
+  { routes: ReadonlySet<string>; clusters: ReadonlySet<string>; endpoints: ReadonlySet<string> }
+>();

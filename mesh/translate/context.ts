@@ -28,10 +28,19 @@ export function makeContext(model: MeshModel, kind: ClientKind): TranslateContex
   return {
     kind,
     clusterDomain: model.clusterDomain,
-    services: new Map(model.services.map((s) => [s.hostname, s])),
+    services: byKey(model.services, (s) => s.hostname),
     serviceList: model.services,
-    destinationRules: new Map(model.destinationRules.map((d) => [d.host, d])),
+    destinationRules: byKey(model.destinationRules, (d) => d.host),
     virtualServices,
     notes: new Set(),
   };
+}
+
+/** Lists indexed once per list object: a build that keeps the previous Services keeps their index too. */
+const indexes = new WeakMap<readonly object[], ReadonlyMap<string, unknown>>();
+
+function byKey<T extends object>(list: readonly T[], key: (item: T) => string): ReadonlyMap<string, T> {
+  let index = indexes.get(list) as ReadonlyMap<string, T> | undefined;
+  if (!index) indexes.set(list, (index = new Map(list.map((item) => [key(item), item]))));
+  return index;
 }

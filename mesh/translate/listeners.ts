@@ -115,7 +115,7 @@ function sidecarLayout(services: Iterable<ServiceModel>): SidecarLayout {
 export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): SidecarListeners {
   // The layout depends on the Services only: kept while the model's Service list is the same one.
   const layout = memo
-    ? memo.byServices(ctx.serviceList, () => sidecarLayout(ctx.services.values()))
+    ? memo.byServices(ctx.serviceList, 'sidecar', () => sidecarLayout(ctx.services.values()))
     : sidecarLayout(ctx.services.values());
   for (const n of layout.notes) ctx.notes.add(n);
   const httpPorts = new Set(layout.http.map((h) => h.port));
@@ -205,39 +205,76 @@ export function proxylessListenerNames(service: ServiceModel, port: ServicePortM
  * change; a name that changes with the content always differs.
  */
 export function proxylessListeners(ctx: TranslateContext, memo?: RouteMemo): Map<string, ProtoObject> {
+  // Which ports get listeners, under which names and in which order depends on the Services alone.
+  const layout = memo
+    ? memo.byServices(ctx.serviceList, 'proxyless', () => proxylessLayout(ctx.services.values()))
+    : proxylessLayout(ctx.services.values());
+  const perPort = layout.ports.map(({ service, port, key, vhostName, names }) =>
+    // The names' listeners share their virtual hosts and filters (built pruned): one copy per port in memory.
+    kept(
+      ctx,
+      memo,
+      key,
+      service,
+      () => {
+        const virtualHosts = prune([
+          { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
+        ]);
+        const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
+        const filters = prune(httpFilters(ctx));
+        return names.map((name): ProtoObject => ({
+          name,
+          api_listener: {
+            api_listener: any(EXT.httpConnectionManager, {
+              stat_prefix: name,
+              route_config: { name: `${name}/${hash}`, virtual_hosts: virtualHosts },
+              http_filters: filters,
+            }),
+          },
+        }));
+      },
+      true,
+    ),
+  );
   const listeners = new Map<string, ProtoObject>();
-  for (const service of ctx.services.values())
+  for (const [p, n] of layout.order) {
+    const l = perPort[p]?.[n];
+    if (l) listeners.set(layout.ports[p]?.names[n] ?? '', l);
+  }
+  return listeners;
+}
+
+/** Proxyless listeners as the Services lay them out: each port with its names, and every name in order. */
+interface ProxylessLayout {
+  ports: Array<{
+    service: ServiceModel;
+    port: ServicePortModel;
+    key: string;
+    vhostName: string;
+    names: string[];
+  }>;
+  /** [port index, name index] of every listener, sorted by listener name. */
+  order: Array<[number, number]>;
+}
+
+function proxylessLayout(services: Iterable<ServiceModel>): ProxylessLayout {
+  const ports: ProxylessLayout['ports'] = [];
+  for (const service of services)
     for (const port of service.ports) {
       if (portProtocol(port) === 'unsupported') continue;
       const vhostName = virtualHostName(service, port);
-      // The names' listeners share their virtual hosts and filters (built pruned): one copy per port in memory.
-      const own = kept(
-        ctx,
-        memo,
-        `api\u0000${vhostName}`,
+      ports.push({
         service,
-        () => {
-          const virtualHosts = prune([
-            { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
-          ]);
-          const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
-          const filters = prune(httpFilters(ctx));
-          return proxylessListenerNames(service, port).map((name) => ({
-            name,
-            api_listener: {
-              api_listener: any(EXT.httpConnectionManager, {
-                stat_prefix: name,
-                route_config: { name: `${name}/${hash}`, virtual_hosts: virtualHosts },
-                http_filters: filters,
-              }),
-            },
-          }));
-        },
-        true,
-      );
-      for (const l of own) listeners.set(l.name, l);
+        port,
+        key: `api\u0000${vhostName}`,
+        vhostName,
+        names: proxylessListenerNames(service, port),
+      });
     }
-  return sortMap(listeners);
+  const order = ports.flatMap(({ names }, p) => names.map((_, n): [number, number] => [p, n]));
+  const nameOf = ([p, n]: [number, number]): string => ports[p]?.names[n] ?? '';
+  order.sort((a, b) => compare(nameOf(a), nameOf(b)));
+  return { ports, order };
 }
 
 export function sortMap<V>(m: Map<string, V>): Map<string, V> {

@@ -1,40 +1,68 @@
 // Per-Service route translations kept from one build to the next. A Service port's routes read the Service,
 // the VirtualService bound to its host, and other Services and DestinationRules; while the last two stay the
 // same (the caller clears the memo when they change), the result depends only on the Service port and the
-// content of its VirtualService, which is the key. Generational: what a build does not use is dropped.
+// content of its VirtualService, which the entry is checked against. Generational: what a build does not use
+// is dropped.
 import type { VirtualServiceModel } from '../model.js';
-import type { TranslateContext } from './context.js';
+import type { ClientKind, TranslateContext } from './context.js';
 
 interface Entry {
+  /** The VirtualService the value was made with; undefined when none was bound. */
+  vs: VirtualServiceModel | undefined;
   value: unknown;
   /** Notes the translation added, added again on every reuse. */
   notes: readonly string[];
 }
 
+type Generations = Record<ClientKind, Map<string, Entry>>;
+
+const emptyGenerations = (): Generations => ({ sidecar: new Map(), proxyless: new Map() });
+
+/**
+ * Whether a translation made with VirtualService `a` holds for `b`: every field of the model equal, the
+ * spec by its object (a build takes an unchanged VirtualService's spec object from the checks it kept,
+ * SpecChecks, so the same object means the same content; another object counts as a change).
+ */
+/** The fields sameVirtualService compares: a field added to the model stops this compiling until it joins. */
+type Compared = 'namespace' | 'name' | 'generation' | 'creationTimestamp' | 'meshBound' | 'hosts' | 'spec';
+const everyFieldCompared: Record<Exclude<keyof VirtualServiceModel, Compared>, never> = {};
+void everyFieldCompared;
+
+function sameVirtualService(a: VirtualServiceModel | undefined, b: VirtualServiceModel | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const { namespace, name, generation, creationTimestamp, meshBound, hosts, spec } = a;
+  return (
+    spec === b.spec &&
+    namespace === b.namespace &&
+    name === b.name &&
+    generation === b.generation &&
+    creationTimestamp === b.creationTimestamp &&
+    meshBound === b.meshBound &&
+    hosts.length === b.hosts.length &&
+    hosts.every((h, i) => h === b.hosts[i])
+  );
+}
+
 export class RouteMemo {
-  private previous = new Map<string, Entry>();
-  private current = new Map<string, Entry>();
-  /**
-   * A number per spec object: a build takes an unchanged VirtualService's spec object from the checks it
-   * kept (SpecChecks), so the same object means the same content; a new object gets a new number.
-   */
-  private readonly specIds = new WeakMap<object, number>();
-  private nextSpecId = 0;
-  /** Values derived from one Service list object (see byServices). */
-  private readonly layouts = new WeakMap<object, unknown>();
+  private previous = emptyGenerations();
+  private current = emptyGenerations();
+  /** Values derived from one Service list object (see byServices), by what they are. */
+  private readonly layouts = new WeakMap<object, Map<string, unknown>>();
   /** Translations reused since construction (for tests and benchmarks). */
   hits = 0;
 
   /**
-   * The value for `key` and the VirtualService bound to the port's host (by content), made by `make` when
-   * neither this build nor the previous one made it. `make` must not read other VirtualServices.
+   * The value for `key` (unique per client kind) made with the VirtualService bound to the port's host,
+   * made by `make` when neither this build nor the previous one made it with an equal VirtualService.
+   * `make` must not read other VirtualServices.
    */
   get<T>(ctx: TranslateContext, key: string, vs: VirtualServiceModel | undefined, make: () => T): T {
-    const full = `${ctx.kind}\u0000${key}\u0000${vs === undefined ? '' : this.vsKey(vs)}`;
-    const found = this.current.get(full) ?? this.previous.get(full);
-    if (found) {
+    const current = this.current[ctx.kind];
+    const found = current.get(key) ?? this.previous[ctx.kind].get(key);
+    if (found && sameVirtualService(found.vs, vs)) {
       this.hits++;
-      this.current.set(full, found);
+      current.set(key, found);
       for (const n of found.notes) ctx.notes.add(n);
       return found.value as T;
     }
@@ -48,38 +76,29 @@ export class RouteMemo {
       ctx.notes = outer;
     }
     for (const n of own) outer.add(n);
-    this.current.set(full, { value, notes: [...own] });
+    current.set(key, { vs, value, notes: [...own] });
     return value;
   }
 
-  /** A value derived from the model's Service list alone, made once per list object. */
-  byServices<T>(services: object, make: () => T): T {
-    if (this.layouts.has(services)) return this.layouts.get(services) as T;
+  /** A value derived from the model's Service list alone, made once per list object and `what`. */
+  byServices<T>(services: object, what: string, make: () => T): T {
+    let values = this.layouts.get(services);
+    if (!values) this.layouts.set(services, (values = new Map<string, unknown>()));
+    if (values.has(what)) return values.get(what) as T;
     const value = make();
-    this.layouts.set(services, value);
+    values.set(what, value);
     return value;
   }
 
   /** After each build: forgets what it did not use. */
   rotate(): void {
     this.previous = this.current;
-    this.current = new Map();
+    this.current = emptyGenerations();
   }
 
   /** When Services or DestinationRules changed: nothing kept is valid any more. */
   clear(): void {
-    this.previous = new Map();
-    this.current = new Map();
-  }
-
-  /** Every field of the model, the spec by its object's number. */
-  private vsKey(vs: VirtualServiceModel): string {
-    let spec = this.specIds.get(vs.spec);
-    if (spec === undefined) this.specIds.set(vs.spec, (spec = this.nextSpecId++));
-    const { namespace, name, generation, creationTimestamp, meshBound, hosts, spec: _spec, ...rest } = vs;
-    // A field added to the model must join the key: this stops compiling until it does.
-    const none: Record<string, never> = rest;
-    void none;
-    return `${spec}\u0000${namespace}/${name}\u0000${generation}\u0000${creationTimestamp}\u0000${meshBound}\u0000${hosts.join(',')}`;
+    this.previous = emptyGenerations();
+    this.current = emptyGenerations();
   }
 }

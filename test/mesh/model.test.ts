@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeNetworkingObject } from '../../mesh/kube.js';
 import type { BuildResult, LastGood, MeshInputs, ObjectProblems } from '../../mesh/model.js';
-import { buildModel } from '../../mesh/model.js';
+import { buildModel, SpecChecks } from '../../mesh/model.js';
 import { translate } from '../../mesh/translate/index.js';
 import { inputsFromYaml } from './inputs.js';
 
@@ -449,6 +449,37 @@ describe('buildModel: problems keep an object out of the model', () => {
         ['spec.hosts[0] reviews.shop.svc.cluster.local is already configured by VirtualService shop/older'],
       ],
     ]);
+  });
+
+  it('with checks kept across builds, takes an accepted VirtualService again only while its hosts are free', () => {
+    const checks = new SpecChecks();
+    const newer = vs('newer', CANARY_VS, { creationTimestamp: '2024-06-01T00:00:00Z' });
+    const older = vs('older', {
+      hosts: ['reviews.shop.svc.cluster.local'],
+      http: [{ route: [{ destination: { host: 'reviews' } }] }],
+    });
+    const build = (list: KubeNetworkingObject[], base?: BuildResult['base']): BuildResult =>
+      buildModel(inputs({ vs: list, dr: [dr('reviews', DR_REVIEWS)] }), {
+        checks,
+        ...(base ? { base } : {}),
+      });
+
+    const alone = build([newer]);
+    expect(alone.model.virtualServices.map((v) => v.name)).toEqual(['newer']);
+    // The same objects against the same Services: the model object itself is taken again.
+    const again = build([newer], alone.base);
+    expect(again.model.virtualServices[0]).toBe(alone.model.virtualServices[0]);
+    // An older VirtualService for the same host appears: the kept one loses the host, as a fresh build says.
+    const contested = build([newer, older], alone.base);
+    expect(contested.model.virtualServices.map((v) => v.name)).toEqual(['older']);
+    expect(problemsOf(contested, 'newer')).toEqual(['spec.hosts[0]: Conflict']);
+    expect(contested.model).toEqual(
+      buildModel(inputs({ vs: [newer, older], dr: [dr('reviews', DR_REVIEWS)] })).model,
+    );
+    // And gets it back once the older one is gone.
+    const freed = build([newer], contested.base);
+    expect(freed.model.virtualServices.map((v) => v.name)).toEqual(['newer']);
+    expect(freed.problems).toEqual([]);
   });
 
   it('leaves the broken object out and keeps serving the rest', () => {

@@ -58,7 +58,11 @@ async function startFakeApi(): Promise<FakeApi> {
 }
 
 /** A whole Pod as an API server sends it: managedFields, spec and status around the labels. */
-const fullPod = (name: string, resourceVersion: string, version: string): KubernetesObject & object => ({
+const fullPod = (
+  name: string,
+  resourceVersion: string,
+  version: string,
+): KubernetesObject & { spec: object; status: object } => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: {
