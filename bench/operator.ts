@@ -4,7 +4,9 @@
 // the image's NODE_OPTIONS (from the Dockerfile), behind a counting proxy; over a steady window it measures
 // tick drift, reconcile latency, RSS, CPU and API writes per tick.
 // FLEDGE_BENCH_CANARIES, FLEDGE_BENCH_NAMESPACES and FLEDGE_BENCH_WINDOW_S override the count, the namespaces
-// they are spread over (default 20) and the window (seconds); FLEDGE_BENCH_NODE_OPTIONS the Node options.
+// they are spread over (default 20) and the window (seconds); FLEDGE_BENCH_NODE_OPTIONS the Node options, and
+// FLEDGE_BENCH_NODE_ARGS adds Node arguments NODE_OPTIONS does not take (e.g. --cpu-prof, for profiling);
+// FLEDGE_BENCH_CONCURRENCY sets the operator's --concurrency (default: the operator's own default).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -265,8 +267,11 @@ export async function benchOperator(): Promise<BenchMetric[]> {
     imageNodeOptions(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
   console.log(`building the operator; it runs with NODE_OPTIONS="${nodeOptions}"`);
   const entry = build();
-  const args = [entry, 'operator', '--kubeconfig', kubeconfigPath, '--metrics-server', prom.url];
+  const nodeArgs = (process.env['FLEDGE_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, entry, 'operator', '--kubeconfig', kubeconfigPath, '--metrics-server', prom.url];
   args.push('--http-port', '0', '--xds-port', '0', '--host', '127.0.0.1');
+  const concurrency = process.env['FLEDGE_BENCH_CONCURRENCY'];
+  if (concurrency) args.push('--concurrency', concurrency);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, NODE_OPTIONS: nodeOptions },
