@@ -26,6 +26,9 @@ export interface DebounceOptions {
 
 export const DEFAULT_DEBOUNCE: DebounceOptions = { quietMs: 100, maxMs: 1000 };
 
+/** Under a stream of immediate changes, the idle time after a build, in builds' durations. */
+const BUILD_SPACING = 2;
+
 export interface PublisherOptions {
   cache: SnapshotCache;
   tracker: ConvergenceTracker;
@@ -128,9 +131,10 @@ export class MeshPublisher {
     if (immediate) {
       if (this.immediateQueued) return;
       this.immediateQueued = true;
-      // At once when idle; under a stream of changes, a build starts no sooner than one build's time after
-      // the last ended, so building never takes more than half the process (changes meanwhile join it).
-      const wait = Math.max(0, this.lastBuildEndMs + this.lastBuildMs - this.now());
+      // At once when idle; under a stream of changes, a build starts no sooner than two builds' time after
+      // the last ended, so building never takes more than a third of the process (changes meanwhile join it):
+      // the rest is the operator's, whose analysis makes the changes.
+      const wait = Math.max(0, this.lastBuildEndMs + BUILD_SPACING * this.lastBuildMs - this.now());
       const run = (): void => {
         this.immediateQueued = false;
         this.flush();
