@@ -36,11 +36,22 @@ export function makeContext(model: MeshModel, kind: ClientKind): TranslateContex
   };
 }
 
-/** Lists indexed once per list object: a build that keeps the previous Services keeps their index too. */
-const indexes = new WeakMap<readonly object[], ReadonlyMap<string, unknown>>();
+/** Values derived from one list object alone, by what they are (lists of a model are never changed). */
+const derivedValues = new WeakMap<readonly object[], Map<string, unknown>>();
+
+/**
+ * The value `what` derived from `list` alone, made once per list object: a build that keeps the previous
+ * Services keeps what was derived from them (indexes, listener layouts).
+ */
+export function derived<T>(list: readonly object[], what: string, make: () => T): T {
+  let values = derivedValues.get(list);
+  if (!values) derivedValues.set(list, (values = new Map<string, unknown>()));
+  if (values.has(what)) return values.get(what) as T;
+  const value = make();
+  values.set(what, value);
+  return value;
+}
 
 function byKey<T extends object>(list: readonly T[], key: (item: T) => string): ReadonlyMap<string, T> {
-  let index = indexes.get(list) as ReadonlyMap<string, T> | undefined;
-  if (!index) indexes.set(list, (index = new Map(list.map((item) => [key(item), item]))));
-  return index;
+  return derived(list, 'index', () => new Map(list.map((item) => [key(item), item])));
 }

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { ServiceModel, ServicePortModel } from '../model.js';
 import type { TranslateContext } from './context.js';
+import { derived } from './context.js';
 import type { RouteMemo } from './memo.js';
 import { isHttp, portProtocol } from './policy.js';
 import type { ProtoObject, ProtoValue } from './proto.js';
@@ -40,17 +41,15 @@ export interface SidecarListeners {
   routes: Map<string, ProtoObject>;
 }
 
-/** `make()` through the memo when there is one; the result is pruned either way (unless `pruned` says it is). */
+/** `make()` through the memo when there is one. */
 function kept<T extends ProtoValue>(
   ctx: TranslateContext,
   memo: RouteMemo | undefined,
   key: string,
   service: ServiceModel,
   make: () => T,
-  pruned = false,
 ): T {
-  const build = (): T => (pruned ? make() : prune(make()));
-  return memo ? memo.get(ctx, key, ctx.virtualServices.get(service.hostname), build) : build();
+  return memo ? memo.get(ctx, key, ctx.virtualServices.get(service.hostname), make) : make();
 }
 
 /** One HTTP port's virtual hosts: each Service port with its name, its unique domains and its memo key. */
@@ -114,9 +113,7 @@ function sidecarLayout(services: Iterable<ServiceModel>): SidecarLayout {
  */
 export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): SidecarListeners {
   // The layout depends on the Services only: kept while the model's Service list is the same one.
-  const layout = memo
-    ? memo.byServices(ctx.serviceList, 'sidecar', () => sidecarLayout(ctx.services.values()))
-    : sidecarLayout(ctx.services.values());
+  const layout = derived(ctx.serviceList, 'sidecar layout', () => sidecarLayout(ctx.services.values()));
   for (const n of layout.notes) ctx.notes.add(n);
   const httpPorts = new Set(layout.http.map((h) => h.port));
 
@@ -126,11 +123,7 @@ export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): Sidec
     const routeName = String(portNumber);
     const virtualHosts = hosts
       .map(({ service, port, name, domains, key }) =>
-        kept(ctx, memo, key, service, () => ({
-          name,
-          domains,
-          routes: httpRoutes(ctx, service, port),
-        })),
+        kept(ctx, memo, key, service, () => prune({ name, domains, routes: httpRoutes(ctx, service, port) })),
       )
       .sort((a, b) => compare(a.name, b.name));
     routes.set(routeName, { name: routeName, virtual_hosts: virtualHosts });
@@ -173,12 +166,16 @@ export function sidecarListeners(ctx: TranslateContext, memo?: RouteMemo): Sidec
     const address = service.clusterIP;
     listeners.set(
       name,
-      kept(ctx, memo, `tcp\u0000${name}`, service, () => ({
-        name,
-        address: { socket_address: { address, port_value: port.port } },
-        traffic_direction: 'OUTBOUND',
-        filter_chains: [{ filters: [{ name: FILTER.tcpProxy, typed_config: tcpProxy(ctx, service, port) }] }],
-      })),
+      kept(ctx, memo, `tcp\u0000${name}`, service, () =>
+        prune({
+          name,
+          address: { socket_address: { address, port_value: port.port } },
+          traffic_direction: 'OUTBOUND',
+          filter_chains: [
+            { filters: [{ name: FILTER.tcpProxy, typed_config: tcpProxy(ctx, service, port) }] },
+          ],
+        }),
+      ),
     );
   }
   return { listeners: sortMap(listeners), routes: sortMap(routes) };
@@ -206,35 +203,27 @@ export function proxylessListenerNames(service: ServiceModel, port: ServicePortM
  */
 export function proxylessListeners(ctx: TranslateContext, memo?: RouteMemo): Map<string, ProtoObject> {
   // Which ports get listeners, under which names and in which order depends on the Services alone.
-  const layout = memo
-    ? memo.byServices(ctx.serviceList, 'proxyless', () => proxylessLayout(ctx.services.values()))
-    : proxylessLayout(ctx.services.values());
+  const layout = derived(ctx.serviceList, 'proxyless layout', () => proxylessLayout(ctx.services.values()));
   const perPort = layout.ports.map(({ service, port, key, vhostName, names }) =>
-    // The names' listeners share their virtual hosts and filters (built pruned): one copy per port in memory.
-    kept(
-      ctx,
-      memo,
-      key,
-      service,
-      () => {
-        const virtualHosts = prune([
-          { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
-        ]);
-        const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
-        const filters = prune(httpFilters(ctx));
-        return names.map((name): ProtoObject => ({
-          name,
-          api_listener: {
-            api_listener: any(EXT.httpConnectionManager, {
-              stat_prefix: name,
-              route_config: { name: `${name}/${hash}`, virtual_hosts: virtualHosts },
-              http_filters: filters,
-            }),
-          },
-        }));
-      },
-      true,
-    ),
+    // The names' listeners share their virtual hosts and filters (pruned once, not per listener): one copy
+    // per port in memory.
+    kept(ctx, memo, key, service, () => {
+      const virtualHosts = prune([
+        { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
+      ]);
+      const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
+      const filters = prune(httpFilters(ctx));
+      return names.map((name): ProtoObject => ({
+        name,
+        api_listener: {
+          api_listener: any(EXT.httpConnectionManager, {
+            stat_prefix: name,
+            route_config: { name: `${name}/${hash}`, virtual_hosts: virtualHosts },
+            http_filters: filters,
+          }),
+        },
+      }));
+    }),
   );
   const listeners = new Map<string, ProtoObject>();
   for (const [p, n] of layout.order) {

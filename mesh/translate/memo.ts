@@ -18,16 +18,16 @@ type Generations = Record<ClientKind, Map<string, Entry>>;
 
 const emptyGenerations = (): Generations => ({ sidecar: new Map(), proxyless: new Map() });
 
-/**
- * Whether a translation made with VirtualService `a` holds for `b`: every field of the model equal, the
- * spec by its object (a build takes an unchanged VirtualService's spec object from the checks it kept,
- * SpecChecks, so the same object means the same content; another object counts as a change).
- */
 /** The fields sameVirtualService compares: a field added to the model stops this compiling until it joins. */
 type Compared = 'namespace' | 'name' | 'generation' | 'creationTimestamp' | 'meshBound' | 'hosts' | 'spec';
 const everyFieldCompared: Record<Exclude<keyof VirtualServiceModel, Compared>, never> = {};
 void everyFieldCompared;
 
+/**
+ * Whether a translation made with VirtualService `a` holds for `b`: every field of the model equal, the
+ * spec by its object (a build takes an unchanged VirtualService's spec object from the checks it kept,
+ * SpecChecks, so the same object means the same content; another object counts as a change).
+ */
 function sameVirtualService(a: VirtualServiceModel | undefined, b: VirtualServiceModel | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
@@ -47,8 +47,6 @@ function sameVirtualService(a: VirtualServiceModel | undefined, b: VirtualServic
 export class RouteMemo {
   private previous = emptyGenerations();
   private current = emptyGenerations();
-  /** Values derived from one Service list object (see byServices), by what they are. */
-  private readonly layouts = new WeakMap<object, Map<string, unknown>>();
   /** Translations reused since construction (for tests and benchmarks). */
   hits = 0;
 
@@ -77,16 +75,6 @@ export class RouteMemo {
     }
     for (const n of own) outer.add(n);
     current.set(key, { vs, value, notes: [...own] });
-    return value;
-  }
-
-  /** A value derived from the model's Service list alone, made once per list object and `what`. */
-  byServices<T>(services: object, what: string, make: () => T): T {
-    let values = this.layouts.get(services);
-    if (!values) this.layouts.set(services, (values = new Map<string, unknown>()));
-    if (values.has(what)) return values.get(what) as T;
-    const value = make();
-    values.set(what, value);
     return value;
   }
 
