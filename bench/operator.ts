@@ -13,6 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../crds/install.js';
@@ -201,7 +202,7 @@ const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The NODE_OPTIONS the image runs the operator with (its Dockerfile's `ENV NODE_OPTIONS="…"`). */
-export function imageNodeOptions(dockerfile: string): string {
+function imageNodeOptions(dockerfile: string): string {
   const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
   if (!m) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS="…"');
   return m[1] ?? '';
@@ -220,27 +221,17 @@ function build(): string {
   return path.join(ROOT, 'dist', 'cli', 'fledge.js');
 }
 
-/** Resolves with the httpPort of the "fledge operator listening" log line on `lines`. */
+/** Resolves with the httpPort of the "fledge operator listening" JSON log line on `stdout`. */
 function listeningPort(stdout: NodeJS.ReadableStream, exited: Promise<void>): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the operator did not start in 60 s')), 60_000);
-    let buffered = '';
-    let found = false;
-    stdout.on('data', (chunk: Buffer) => {
-      if (found) return;
-      buffered += chunk.toString('utf8');
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (!line.includes('fledge operator listening')) continue;
-        const port = (JSON.parse(line) as { httpPort?: number }).httpPort;
-        if (typeof port !== 'number') continue;
-        found = true;
-        clearTimeout(timer);
-        resolve(port);
-        return;
-      }
+    // The operator logs for the whole run: every line is read (and dropped), so its stdout never backs up.
+    createInterface({ input: stdout }).on('line', (line) => {
+      if (!line.includes('fledge operator listening')) return;
+      const port = (JSON.parse(line) as { httpPort?: number }).httpPort;
+      if (typeof port !== 'number') return;
+      clearTimeout(timer);
+      resolve(port);
     });
     void exited.then(() => reject(new Error('the operator exited before it was ready')));
   });
@@ -250,6 +241,12 @@ export async function benchOperator(): Promise<BenchMetric[]> {
   const n = Number(process.env['FLEDGE_BENCH_CANARIES'] ?? 1000);
   const windowS = Number(process.env['FLEDGE_BENCH_WINDOW_S'] ?? 150);
   const namespaces = Number(process.env['FLEDGE_BENCH_NAMESPACES'] ?? 20);
+  const nodeOptions =
+    process.env['FLEDGE_BENCH_NODE_OPTIONS'] ??
+    imageNodeOptions(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+  console.log(`building the operator; it runs with NODE_OPTIONS="${nodeOptions}"`);
+  // Built before the sandbox starts: a failed build leaves nothing running.
+  const entry = build();
   const cluster = await startTestCluster();
   const kc = cluster.kc;
   const kubelet = await startKubelet({ kc, nodes: 4 });
@@ -262,11 +259,6 @@ export async function benchOperator(): Promise<BenchMetric[]> {
   for (let j = 0; j < namespaces; j++)
     await request(kc, 'POST', '/api/v1/namespaces', { metadata: { name: nsOf(j, namespaces) } });
 
-  const nodeOptions =
-    process.env['FLEDGE_BENCH_NODE_OPTIONS'] ??
-    imageNodeOptions(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
-  console.log(`building the operator; it runs with NODE_OPTIONS="${nodeOptions}"`);
-  const entry = build();
   const nodeArgs = (process.env['FLEDGE_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const args = [...nodeArgs, entry, 'operator', '--kubeconfig', kubeconfigPath, '--metrics-server', prom.url];
   args.push('--http-port', '0', '--xds-port', '0', '--host', '127.0.0.1');
