@@ -10,7 +10,7 @@ import type {
   ProtoValue,
   RouteResources,
 } from './translate/index.js';
-import { TYPE_URLS } from './translate/index.js';
+import { TYPE_URLS, shortHash } from './translate/index.js';
 
 export type TypeUrl = (typeof TYPE_URLS)[keyof typeof TYPE_URLS];
 
@@ -59,10 +59,6 @@ export interface Snapshot {
 }
 
 const VIRTUAL_HOST_TYPE = 'envoy.config.route.v3.VirtualHost';
-
-/** 16 hex digits of SHA-256, as a string of its own (a slice of the whole hex digest would keep all 64). */
-const hash = (data: string | Uint8Array): string =>
-  createHash('sha256').update(data).digest().toString('hex', 0, 8);
 
 /** The whole SHA-256 of a resource's text: a memo key that stands for the content (never a collision). */
 const contentKey = (text: string): string => createHash('sha256').update(text).digest('base64');
@@ -190,7 +186,7 @@ export class EncodeMemo {
       const bytes = ownBytes(encodeResource(root, VIRTUAL_HOST_TYPE, vh));
       const clusters: string[] = [];
       routeConfigClusters({ virtual_hosts: [vh] }, clusters);
-      this.virtualHosts.set(vh, (part = { bytes, hash: hash(bytes), clusters }));
+      this.virtualHosts.set(vh, (part = { bytes, hash: shortHash(bytes), clusters }));
     }
     return part;
   }
@@ -261,7 +257,7 @@ function encodeType(
     if (r === undefined) continue;
     const make = (): EncodedResource => {
       const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
-      return { name, version: hash(any), any, refs: refsOf(typeUrl, r, name) };
+      return { name, version: shortHash(any), any, refs: refsOf(typeUrl, r, name) };
     };
     const parts = memo && typeUrl === TYPE_URLS.route ? routeParts(root, memo, name, r) : undefined;
     if (parts && memo) {
@@ -271,12 +267,12 @@ function encodeType(
       const makeJoined = (): EncodedResource => {
         const any = encodeAny(typeUrl, joinRouteConfiguration(name, parts));
         const clusters = [...new Set(parts.flatMap((p) => p.clusters))].sort();
-        return { name, version: hash(any), any, refs: { routes: [], clusters } };
+        return { name, version: shortHash(any), any, refs: { routes: [], clusters } };
       };
       out.set(name, memo.lookup(typeUrl, key, makeJoined));
     } else out.set(name, memo ? memo.encode(typeUrl, name, r, make) : make());
   }
-  const version = hash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
+  const version = shortHash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
   return { typeUrl, version, resources: out };
 }
 
@@ -356,7 +352,7 @@ export function snapshotWith(
     [TYPE_URLS.listener, encodeType(root, TYPE_URLS.listener, translated.listeners, memo)],
     [TYPE_URLS.route, encodeType(root, TYPE_URLS.route, translated.routes, memo)],
   ]);
-  const version = hash(PUSH_ORDER.map((t) => types.get(t)?.version ?? '').join('/'));
+  const version = shortHash(PUSH_ORDER.map((t) => types.get(t)?.version ?? '').join('/'));
   return { version, types, notes: [...new Set([...clusterTypes.notes, ...translated.notes])].sort() };
 }
 

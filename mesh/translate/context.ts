@@ -28,9 +28,9 @@ export function makeContext(model: MeshModel, kind: ClientKind): TranslateContex
   return {
     kind,
     clusterDomain: model.clusterDomain,
-    services: byKey(model.services, (s) => s.hostname),
+    services: indexed(model.services, 'by hostname', (s) => s.hostname),
     serviceList: model.services,
-    destinationRules: byKey(model.destinationRules, (d) => d.host),
+    destinationRules: indexed(model.destinationRules, 'by host', (d) => d.host),
     virtualServices,
     notes: new Set(),
   };
@@ -52,6 +52,11 @@ export function derived<T>(list: readonly object[], what: string, make: () => T)
   return value;
 }
 
-function byKey<T extends object>(list: readonly T[], key: (item: T) => string): ReadonlyMap<string, T> {
-  return derived(list, 'index', () => new Map(list.map((item) => [key(item), item])));
+/** `list` indexed by `key`, made once per list object; `what` names the index among the list's derived values. */
+function indexed<T extends object>(
+  list: readonly T[],
+  what: string,
+  key: (item: T) => string,
+): ReadonlyMap<string, T> {
+  return derived(list, what, () => new Map(list.map((item) => [key(item), item])));
 }

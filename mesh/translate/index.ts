@@ -11,7 +11,7 @@ import { prune } from './proto.js';
 
 export type { ClientKind } from './context.js';
 export type { ProtoObject, ProtoValue } from './proto.js';
-export { TYPE_URLS } from './proto.js';
+export { TYPE_URLS, shortHash } from './proto.js';
 export { RouteMemo } from './memo.js';
 
 /**

@@ -1,13 +1,12 @@
 // Listeners (and, for sidecars, their RDS route configurations): per-port outbound listeners for
 // Envoy sidecars; API listeners `<host>:<port>` with an inline route config for proxyless gRPC.
-import { createHash } from 'node:crypto';
 import type { ServiceModel, ServicePortModel } from '../model.js';
 import type { TranslateContext } from './context.js';
 import { derived } from './context.js';
 import type { RouteMemo } from './memo.js';
 import { isHttp, portProtocol } from './policy.js';
 import type { ProtoObject, ProtoValue } from './proto.js';
-import { ADS_CONFIG_SOURCE, any, EXT, FILTER, prune } from './proto.js';
+import { ADS_CONFIG_SOURCE, any, EXT, FILTER, prune, shortHash } from './proto.js';
 import { httpRoutes, tcpProxy } from './routes.js';
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -211,7 +210,7 @@ export function proxylessListeners(ctx: TranslateContext, memo?: RouteMemo): Map
       const virtualHosts = prune([
         { name: vhostName, domains: ['*'], routes: httpRoutes(ctx, service, port) },
       ]);
-      const hash = createHash('sha256').update(JSON.stringify(virtualHosts)).digest('hex').slice(0, 16);
+      const hash = shortHash(JSON.stringify(virtualHosts));
       const filters = prune(httpFilters(ctx));
       return names.map((name): ProtoObject => ({
         name,

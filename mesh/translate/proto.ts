@@ -1,5 +1,6 @@
 // Envoy resources as plain objects in protobufjs `fromObject` shape (field names as in the .proto,
 // loaded with keepCase; Any as {'@type': url, ...fields}), plus the value helpers translation uses.
+import { createHash } from 'node:crypto';
 
 /** A value of a field in `fromObject` shape. */
 export type ProtoValue = string | number | boolean | ProtoObject | readonly ProtoValue[];
@@ -7,6 +8,13 @@ export type ProtoValue = string | number | boolean | ProtoObject | readonly Prot
 export interface ProtoObject {
   readonly [field: string]: ProtoValue | undefined;
 }
+
+/**
+ * 16 hex digits of SHA-256 (content versions and content-named resources), as a string of its own: a slice
+ * of the whole hex digest would keep all 64 characters alive.
+ */
+export const shortHash = (data: string | Uint8Array): string =>
+  createHash('sha256').update(data).digest().toString('hex', 0, 8);
 
 export const TYPE_URL_PREFIX = 'type.googleapis.com/';
 
