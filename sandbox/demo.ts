@@ -143,7 +143,8 @@ export interface TrafficCounts {
 /**
  * Steady gRPC traffic to the demo's apex Service through a proxyless xDS client (the real @grpc/grpc-js-xds),
  * `concurrency` calls in flight at a time, counting answers per version; `window()` gives the counts since
- * the previous call (the split a person watches), `total` everything.
+ * the previous call (the split a person watches), `total` everything, and `since()` the calls started from
+ * a moment on (what a route change is judged by: a call already in flight keeps the route it started on).
  */
 export class DemoTraffic {
   readonly total: TrafficCounts = { byVersion: {}, errors: {} };
@@ -151,6 +152,9 @@ export class DemoTraffic {
   private readonly client: DemoClient;
   private running = false;
   private loops: Promise<void>[] = [];
+  /** Calls started so far; a since() count takes the calls numbered from its mark on. */
+  private started = 0;
+  private readonly marks: Array<{ from: number; counts: TrafficCounts }> = [];
 
   constructor(
     xdsPort: number,
@@ -193,6 +197,16 @@ export class DemoTraffic {
     this.client.close();
   }
 
+  /**
+   * Live counts of the calls started from now on. A call in flight now is not counted, even if it ends
+   * later: it was routed before this moment.
+   */
+  since(): TrafficCounts {
+    const counts: TrafficCounts = { byVersion: {}, errors: {} };
+    this.marks.push({ from: this.started, counts });
+    return counts;
+  }
+
   /** Counts since the previous window() (or start). */
   window(): TrafficCounts {
     const w = this.recent;
@@ -202,8 +216,10 @@ export class DemoTraffic {
 
   private async loop(): Promise<void> {
     while (this.running) {
+      const n = this.started++;
       const r = await this.client.echo({ message: 'demo' }, { timeoutMs: 5000 });
-      for (const c of [this.total, this.recent]) {
+      const marked = this.marks.filter((m) => n >= m.from).map((m) => m.counts);
+      for (const c of [this.total, this.recent, ...marked]) {
         if (r.ok) c.byVersion[r.value.version] = (c.byVersion[r.value.version] ?? 0) + 1;
         else c.errors[r.codeName] = (c.errors[r.codeName] ?? 0) + 1;
       }
