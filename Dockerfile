@@ -1,18 +1,20 @@
-# The fledge image: `fledge operator` (the default command) with its embedded xDS control plane, and every
-# other fledge command. Multi-stage: the build stage compiles the TypeScript; the runtime stage holds only
-# the compiled JavaScript and the production dependencies, and runs as a non-root user.
+# The fledge image: `fledge operator` (the default command) with its embedded xDS control plane, and the
+# commands that work against a cluster (mesh, status, promote, abort, resume, retry, loadtester). Multi-stage:
+# the build stage bundles the TypeScript (scripts/bundle.mjs: esbuild, with @kubernetes/client-node
+# tree-shaken into the bundle); the runtime stage holds only the bundle and the production dependencies,
+# and runs as a non-root user.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs scripts/
 COPY cli cli
 COPY operator operator
 COPY mesh mesh
 COPY analysis analysis
 COPY sandbox sandbox
 COPY crds crds
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 WORKDIR /app

@@ -1,6 +1,6 @@
 // Operator scale (SPEC §10): N Canaries (default 1,000) over virtual pods on the sandbox, all progressing at
 // once (interval 10 s, stepWeight 1) against a fake Prometheus that answers every query at once with a passing
-// value. The operator runs as shipped: `fledge operator` compiled (`npm run build`), in its own process with
+// value. The operator runs as shipped: `fledge operator` bundled (`npm run build`), in its own process with
 // the image's NODE_OPTIONS (from the Dockerfile), behind a counting proxy; over a steady window it measures
 // tick drift, reconcile latency, RSS, CPU and API writes per tick.
 // FLEDGE_BENCH_CANARIES, FLEDGE_BENCH_NAMESPACES and FLEDGE_BENCH_WINDOW_S override the count, the namespaces
@@ -208,16 +208,9 @@ function imageNodeOptions(dockerfile: string): string {
   return m[1] ?? '';
 }
 
-/** Compiles the operator as the image does (tsconfig.build.json into dist/); returns the CLI's entry. */
+/** Builds the operator as the image does (`scripts/bundle.mjs` into dist/); returns the CLI's entry. */
 function build(): string {
-  execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
   return path.join(ROOT, 'dist', 'cli', 'fledge.js');
 }
 

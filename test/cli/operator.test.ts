@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeRequest } from '../../operator/k8s/raw.js';
 import { apply, canariesPath, deploymentsPath, testCanary, testDeployment } from '../helpers/canaries.js';
 import type { CliRun } from '../helpers/cli.js';
-import { fledge, jsonLogs } from '../helpers/cli.js';
+import { fledge, jsonLogs, operatorArgs as cliOperatorArgs, waitListening } from '../helpers/cli.js';
 import { installCrds } from '../helpers/crds.js';
 import type { TestCluster } from '../helpers/sandbox.js';
 import { startTestCluster } from '../helpers/sandbox.js';
@@ -19,17 +19,6 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-async function waitListening(run: CliRun): Promise<{ httpPort: number; xdsPort?: number }> {
-  const line = await waitFor(
-    () => {
-      if (run.child.exitCode !== null) throw new Error(`exited early:\n${run.lines.join('\n')}`);
-      return jsonLogs(run).find((l) => l['msg'] === 'fledge operator listening');
-    },
-    { what: 'the "fledge operator listening" log line', timeoutMs: 30_000 },
-  );
-  return line as { httpPort: number; xdsPort?: number };
-}
-
 describe('fledge operator', () => {
   let cluster: TestCluster;
 
@@ -41,18 +30,7 @@ describe('fledge operator', () => {
     await cluster.close();
   });
 
-  /** The operator on free loopback ports against the test cluster. */
-  const operatorArgs = (): string[] => [
-    'operator',
-    '--kubeconfig',
-    cluster.kubeconfigPath,
-    '--xds-port',
-    '0',
-    '--http-port',
-    '0',
-    '--host',
-    '127.0.0.1',
-  ];
+  const operatorArgs = (): string[] => cliOperatorArgs(cluster.kubeconfigPath);
 
   it('prints its usage with --help and refuses bad flags with exit code 2, naming each', async () => {
     const help = fledge(['operator', '--help']);

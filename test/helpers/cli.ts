@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -14,9 +15,12 @@ export interface CliRun {
   exited: Promise<number | null>;
 }
 
-/** Spawns `bin/fledge.mjs <args>`; the caller kills the child when done (SIGKILL in a finally is safe). */
-export function fledge(args: string[]): CliRun {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'fledge.mjs'), ...args], {
+/**
+ * Spawns `bin/fledge.mjs <args>` (or another entry script, such as the bundled `cli/fledge.js`); the caller
+ * kills the child when done (SIGKILL in a finally is safe).
+ */
+export function fledge(args: string[], entry = path.join(root, 'bin', 'fledge.mjs')): CliRun {
+  const child = spawn(process.execPath, [entry, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -38,3 +42,31 @@ export const jsonLogs = (run: CliRun): Array<Record<string, unknown>> =>
       return [];
     }
   });
+
+/** `fledge operator` flags for a test: the given kubeconfig, free loopback ports. */
+export const operatorArgs = (kubeconfigPath: string): string[] => [
+  'operator',
+  '--kubeconfig',
+  kubeconfigPath,
+  '--xds-port',
+  '0',
+  '--http-port',
+  '0',
+  '--host',
+  '127.0.0.1',
+];
+
+/** Waits for the run's "<what> listening" JSON log line (failing at once if it exits first); returns it. */
+export async function waitListening(
+  run: CliRun,
+  what = 'fledge operator',
+): Promise<{ httpPort: number; xdsPort?: number }> {
+  const line = await waitFor(
+    () => {
+      if (run.child.exitCode !== null) throw new Error(`exited early:\n${run.lines.join('\n')}`);
+      return jsonLogs(run).find((l) => l['msg'] === `${what} listening`);
+    },
+    { what: `the "${what} listening" log line`, timeoutMs: 30_000 },
+  );
+  return line as { httpPort: number; xdsPort?: number };
+}
