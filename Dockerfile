@@ -19,9 +19,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# Heap sizing: 1,000 canaries fit in 300 MB of RSS with these (`npm run bench -- operator` runs the built
-# operator with exactly this line). Raise --max-old-space-size with the pod's memory limit for more.
-ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=4"
+# Heap sizing: 1,000 canaries peak at about 255 MiB of RSS with these, with a live heap of about 115 MB and
+# GC at about 5 % of the time (`npm run bench -- operator` runs the bundled operator with exactly this line).
+# Raise --max-old-space-size with the pod's memory limit for more canaries.
+ENV NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=4"
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist dist

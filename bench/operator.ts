@@ -334,6 +334,12 @@ export async function benchOperator(): Promise<BenchMetric[]> {
     const childCpuS =
       gauge(after, 'fledge_process_process_cpu_seconds_total') -
       gauge(before, 'fledge_process_process_cpu_seconds_total');
+    // GC time in the window (prom-client's GC histogram), and the event loop's longest stall: it resets at
+    // each scrape, so the value at the window's end is the maximum over the window.
+    const gcS =
+      histogram(after, 'fledge_process_nodejs_gc_duration_seconds').sum -
+      histogram(before, 'fledge_process_nodejs_gc_duration_seconds').sum;
+    const lagMaxS = gauge(after, 'fledge_process_nodejs_eventloop_lag_max_seconds');
     const byKind = new Map<string, number>();
     for (const w of writes) {
       const kind = w.replace(/\/namespaces\/[^/]+/, '').replace(/\/app-\d+[^/]*/, '/*');
@@ -374,6 +380,13 @@ export async function benchOperator(): Promise<BenchMetric[]> {
         metric: 'reconcile_mean',
         value: round((duration.sum / duration.count) * 1000, 1),
         unit: 'ms',
+        target: '',
+      },
+      { metric: 'event_loop_stall_max', value: round(lagMaxS, 2), unit: 's', target: '' },
+      {
+        metric: 'operator_gc_time',
+        value: round((gcS / elapsedS) * 100, 1),
+        unit: '% of the window',
         target: '',
       },
       { metric: 'operator_rss_max', value: round(Math.max(...rss), 0), unit: 'MiB', target: '<= 300' },
