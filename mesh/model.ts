@@ -37,9 +37,27 @@ export interface ServicePortModel {
   /** TCP, UDP or SCTP. */
   protocol: string;
   appProtocol?: string;
-  /** Sorted by address, then port. */
-  endpoints: Endpoint[];
 }
+
+/**
+ * The endpoints behind each Service port, by endpointsKey(hostname, port), each list sorted by address then
+ * port. Kept apart from the Services: endpoints change far more often, and a change to them alone leaves
+ * Services, routes and clusters as they were. A list equal to the previous build's is that same array, and an
+ * index equal to the previous one is that index.
+ */
+export type EndpointIndex = ReadonlyMap<string, readonly Endpoint[]>;
+
+export const endpointsKey = (hostname: string, port: ServicePortModel): string =>
+  `${hostname}|${port.port}|${port.protocol}`;
+
+const NO_ENDPOINTS: readonly Endpoint[] = [];
+
+/** The endpoints behind a Service port (none when the index has no entry). */
+export const endpointsOf = (
+  index: EndpointIndex,
+  hostname: string,
+  port: ServicePortModel,
+): readonly Endpoint[] => index.get(endpointsKey(hostname, port)) ?? NO_ENDPOINTS;
 
 export interface ServiceModel {
   namespace: string;
@@ -81,6 +99,7 @@ export interface MeshModel {
   /** Sorted by precedence: creationTimestamp, then namespace/name. */
   virtualServices: VirtualServiceModel[];
   destinationRules: DestinationRuleModel[];
+  endpoints: EndpointIndex;
 }
 
 export interface MeshInputs {
@@ -122,10 +141,17 @@ export interface BuildOptions {
    */
   checks?: SpecChecks;
   /**
-   * The previous build's `base`, when none of the inputs it reads (everything but VirtualServices) changed:
+   * The previous build's `base`, when none of the inputs it reads (Services and DestinationRules) changed:
    * the build then takes its Services and DestinationRules as they are.
    */
   base?: ModelBase;
+  /**
+   * The previous build's endpoints. With `base`, and when no EndpointSlice, Pod or Node changed either
+   * (`endpointsCurrent`), they are taken as they are; otherwise each port's list equal to its previous one
+   * is that previous array, so what is made from a list can be kept by its identity.
+   */
+  endpoints?: EndpointIndex;
+  endpointsCurrent?: boolean;
 }
 
 /** Results of the (pure) spec checks by spec object, for builds whose inputs are immutable objects. */
@@ -169,16 +195,69 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 // ------------------------------------------------------------------------------------ services
 
 function buildServices(inputs: MeshInputs, clusterDomain: string): ServiceModel[] {
+  const out: ServiceModel[] = [];
+  for (const svc of inputs.services) {
+    const name = svc.metadata?.name;
+    const namespace = svc.metadata?.namespace;
+    if (!name || !namespace || svc.spec?.type === 'ExternalName') continue;
+    const clusterIP = svc.spec?.clusterIP;
+    const ports: ServicePortModel[] = (svc.spec?.ports ?? []).map((p) => ({
+      name: p.name ?? '',
+      port: p.port,
+      targetPort: p.targetPort ?? p.port,
+      protocol: p.protocol ?? 'TCP',
+      ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+    }));
+    ports.sort((a, b) => a.port - b.port || compare(a.protocol, b.protocol));
+    out.push({
+      namespace,
+      name,
+      hostname: serviceFqdn(name, namespace, clusterDomain),
+      ...(clusterIP && clusterIP !== 'None' ? { clusterIP } : {}),
+      ports,
+    });
+  }
+  return out.sort((a, b) => compare(a.hostname, b.hostname));
+}
+
+const sameLabels = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
+
+const sameEndpoint = (a: Endpoint, b: Endpoint): boolean =>
+  a.address === b.address &&
+  a.port === b.port &&
+  a.ready === b.ready &&
+  a.serving === b.serving &&
+  a.terminating === b.terminating &&
+  a.podName === b.podName &&
+  a.locality.region === b.locality.region &&
+  a.locality.zone === b.locality.zone &&
+  a.locality.subZone === b.locality.subZone &&
+  sameLabels(a.labels, b.labels);
+
+const sameEndpoints = (a: readonly Endpoint[], b: readonly Endpoint[]): boolean =>
+  a.length === b.length && a.every((e, i) => sameEndpoint(e, b[i] as Endpoint));
+
+/**
+ * The endpoints of every Service port, from EndpointSlices (dedup by address:port, a ready copy wins), with
+ * the labels of their pods and the region and zone of their nodes. A list equal to its entry in `previous`
+ * is that previous array; an index equal to `previous` is `previous`.
+ */
+function buildEndpoints(
+  inputs: MeshInputs,
+  services: readonly ServiceModel[],
+  previous: EndpointIndex | undefined,
+): EndpointIndex {
   const pods = new Map<string, KubePod>();
   for (const p of inputs.pods) pods.set(objectKey(p.metadata), p);
   const nodeRegion = new Map<string, string>();
-  for (const n of inputs.nodes ?? []) {
-    const region = n.metadata?.labels?.[REGION_LABEL];
-    if (n.metadata?.name && region) nodeRegion.set(n.metadata.name, region);
-  }
   const nodeZone = new Map<string, string>();
   for (const n of inputs.nodes ?? []) {
+    const region = n.metadata?.labels?.[REGION_LABEL];
     const zone = n.metadata?.labels?.[ZONE_LABEL];
+    if (n.metadata?.name && region) nodeRegion.set(n.metadata.name, region);
     if (n.metadata?.name && zone) nodeZone.set(n.metadata.name, zone);
   }
   const slicesByService = new Map<string, KubeEndpointSlice[]>();
@@ -187,24 +266,22 @@ function buildServices(inputs: MeshInputs, clusterDomain: string): ServiceModel[
     if (!svc || (s.addressType !== undefined && s.addressType !== 'IPv4' && s.addressType !== 'IPv6'))
       continue;
     const key = `${s.metadata?.namespace ?? ''}/${svc}`;
-    slicesByService.set(key, [...(slicesByService.get(key) ?? []), s]);
+    const list = slicesByService.get(key);
+    if (list) list.push(s);
+    else slicesByService.set(key, [s]);
   }
 
-  const out: ServiceModel[] = [];
-  for (const svc of inputs.services) {
-    const name = svc.metadata?.name;
-    const namespace = svc.metadata?.namespace;
-    if (!name || !namespace || svc.spec?.type === 'ExternalName') continue;
-    const clusterIP = svc.spec?.clusterIP;
-    const slices = slicesByService.get(`${namespace}/${name}`) ?? [];
-    const ports: ServicePortModel[] = (svc.spec?.ports ?? []).map((p) => {
-      const portName = p.name ?? '';
-      const protocol = p.protocol ?? 'TCP';
+  const out = new Map<string, readonly Endpoint[]>();
+  let unchanged = previous !== undefined;
+  for (const svc of services) {
+    const { namespace } = svc;
+    const slices = slicesByService.get(`${namespace}/${svc.name}`) ?? [];
+    for (const p of svc.ports) {
       // Endpoints of this port across slices, deduplicated by address:port (a ready copy wins).
       const byAddress = new Map<string, Endpoint>();
       for (const slice of slices) {
         const sp = (slice.ports ?? []).find(
-          (x) => (x.name ?? '') === portName && (x.protocol ?? 'TCP') === protocol,
+          (x) => (x.name ?? '') === p.name && (x.protocol ?? 'TCP') === p.protocol,
         );
         if (!sp || typeof sp.port !== 'number') continue;
         for (const ep of slice.endpoints ?? []) {
@@ -239,28 +316,19 @@ function buildServices(inputs: MeshInputs, clusterDomain: string): ServiceModel[
           }
         }
       }
+      if (byAddress.size === 0) continue;
       const endpoints = [...byAddress.values()].sort(
         (a, b) => compare(a.address, b.address) || a.port - b.port,
       );
-      return {
-        name: portName,
-        port: p.port,
-        targetPort: p.targetPort ?? p.port,
-        protocol,
-        ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
-        endpoints,
-      };
-    });
-    ports.sort((a, b) => a.port - b.port || compare(a.protocol, b.protocol));
-    out.push({
-      namespace,
-      name,
-      hostname: serviceFqdn(name, namespace, clusterDomain),
-      ...(clusterIP && clusterIP !== 'None' ? { clusterIP } : {}),
-      ports,
-    });
+      const key = endpointsKey(svc.hostname, p);
+      const before = previous?.get(key);
+      const same = before !== undefined && sameEndpoints(before, endpoints);
+      out.set(key, same ? before : endpoints);
+      unchanged &&= same;
+    }
   }
-  return out.sort((a, b) => compare(a.hostname, b.hostname));
+  // Nothing differs: the previous index itself, so a caller sees "no endpoint changed" by identity.
+  return unchanged && previous && previous.size === out.size ? previous : out;
 }
 
 // ------------------------------------------------------------------------- networking objects
@@ -522,7 +590,7 @@ const base = (o: KubeNetworkingObject): NetworkingModelBase => ({
 });
 
 /**
- * The part of a build that reads no VirtualService: Services with their endpoints, and DestinationRules.
+ * The part of a build that reads neither VirtualServices nor endpoints: Services and DestinationRules.
  * A build may take it from the previous build when none of its inputs changed (see BuildOptions.base).
  */
 export interface ModelBase {
@@ -575,10 +643,13 @@ function buildBase(
 export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): BuildResult {
   const clusterDomain = options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
   const previous = options.lastGood ?? new Map<string, KubeNetworkingObject>();
+  const keptBase = options.base?.clusterDomain === clusterDomain;
   const modelBase =
-    options.base?.clusterDomain === clusterDomain
-      ? options.base
-      : buildBase(inputs, clusterDomain, previous, options.checks);
+    keptBase && options.base ? options.base : buildBase(inputs, clusterDomain, previous, options.checks);
+  const endpoints =
+    keptBase && options.endpointsCurrent && options.endpoints
+      ? options.endpoints
+      : buildEndpoints(inputs, modelBase.services, options.endpoints);
   const reg = modelBase.registry;
   const lastGood = new Map<string, KubeNetworkingObject>(modelBase.lastGood);
   const problems: ObjectProblems[] = [...modelBase.problems];
@@ -622,6 +693,7 @@ export function buildModel(inputs: MeshInputs, options: BuildOptions = {}): Buil
       services: modelBase.services,
       virtualServices,
       destinationRules: modelBase.destinationRules,
+      endpoints,
     },
     problems,
     lastGood,

@@ -4,12 +4,32 @@
 import type { NodeGroup, SnapshotCache } from './cache.js';
 import type { ConvergenceResult, ConvergenceTracker } from './convergence.js';
 import type { KubeNetworkingObject } from './kube.js';
-import type { LastGood, MeshInputs, ModelBase, NetworkingKind, ObjectProblems } from './model.js';
+import type {
+  EndpointIndex,
+  LastGood,
+  MeshInputs,
+  ModelBase,
+  NetworkingKind,
+  ObjectProblems,
+} from './model.js';
 import { buildModel, lastGoodKey, SpecChecks } from './model.js';
-import type { ClusterTypes, Snapshot } from './snapshot.js';
-import { EncodeMemo, encodeClusters, envoyRoot, snapshotWith } from './snapshot.js';
-import type { ClientKind, RouteResources } from './translate/index.js';
-import { RouteMemo, translateClusters, translateRoutes } from './translate/index.js';
+import type { RouteTypes, Snapshot, TypeSnapshot } from './snapshot.js';
+import {
+  EncodeMemo,
+  encodeClusterDefinitions,
+  encodeLoadAssignments,
+  encodeRoutes,
+  envoyRoot,
+  snapshotOf,
+} from './snapshot.js';
+import type { ClientKind } from './translate/index.js';
+import {
+  LoadAssignmentMemo,
+  RouteMemo,
+  translateClusterDefinitions,
+  translateLoadAssignments,
+  translateRoutes,
+} from './translate/index.js';
 
 export interface PublisherLogger {
   info(obj: object, msg: string): void;
@@ -57,8 +77,10 @@ export class MeshPublisher {
   private readonly opts: PublisherOptions;
   private readonly debounce: DebounceOptions;
   private readonly memo = new EncodeMemo();
-  /** Per-Service route translations, valid while the cluster inputs (Services, DestinationRules…) stay. */
+  /** Per-Service route translations, valid while Services and DestinationRules stay. */
   private readonly routeMemo = new RouteMemo();
+  /** Per-cluster load assignments, valid while their endpoints and subset labels stay. */
+  private readonly loadAssignments = new LoadAssignmentMemo();
   /** Spec checks by object: informers replace an object when it changes, never edit it. */
   private readonly checks = new SpecChecks();
   private readonly now: () => number;
@@ -76,14 +98,22 @@ export class MeshPublisher {
   private readonly routeWaiters = new Map<string, Set<RouteWaiter>>();
   private problemsNow: readonly ObjectProblems[] = [];
   private stopped = false;
-  /** The encoded clusters of the last build per client kind, and the inputs they were built from. */
-  private clusterCache:
-    { inputs: ClusterInputs; types: Record<ClientKind, ClusterTypes>; base: ModelBase } | undefined;
+  /** What the last build made, and from which input objects: the next build keeps what still holds. */
+  private made: Made | undefined;
   /** When the last build ended and how long it took (this.now() ms), to pace immediate builds. */
   private lastBuildEndMs = Number.NEGATIVE_INFINITY;
   private lastBuildMs = 0;
-  /** Builds that kept the previous clusters (VirtualService-only changes), for tests and benchmarks. */
+  /** Builds that kept the previous clusters (no Service or DestinationRule changed), for tests and benchmarks. */
   clusterReuses = 0;
+  /** Builds that kept the previous load assignments whole (the endpoints are equal too). */
+  endpointReuses = 0;
+  /** Builds that kept the previous listeners and routes whole (the VirtualServices are the same too). */
+  listenerReuses = 0;
+
+  /** Load assignments a build took from the previous one (tests, benchmarks). */
+  get loadAssignmentReuses(): number {
+    return this.loadAssignments.hits;
+  }
 
   /** Service ports whose route translation a build took from the previous one (tests, benchmarks). */
   get routeReuses(): number {
@@ -227,20 +257,23 @@ export class MeshPublisher {
     this.pendingSince = undefined;
     const t0 = this.now();
     const inputs = this.opts.inputs();
-    // Services, endpoints and DestinationRules (the model's base, the clusters and the validity of the route
-    // memo) read no VirtualService: when none of those objects changed (informers replace an object when it
-    // changes), the previous build's base and encoded clusters stay.
-    const baseInputs = clusterInputs(inputs);
-    const kept =
-      this.clusterCache && sameClusterInputs(this.clusterCache.inputs, baseInputs)
-        ? this.clusterCache
-        : undefined;
+    // The model's base, the clusters and the validity of the route memo read only Services and
+    // DestinationRules; load assignments read those and EndpointSlices, Pods and Nodes. When none of an
+    // input's objects changed (informers replace an object when it changes), what was made from it stays:
+    // an endpoint change, the most frequent, re-translates load assignments only.
+    const baseInputs = structureInputs(inputs);
+    const endpointInputs = endpointInputLists(inputs);
+    const routeInputs: InputLists = [[...inputs.virtualServices]];
+    const previous = this.made;
+    const kept = previous && sameLists(previous.inputs, baseInputs) ? previous : undefined;
+    const endpointsCurrent = kept !== undefined && sameLists(kept.endpointInputs, endpointInputs);
     let built;
     try {
       built = buildModel(inputs, {
         lastGood: this.lastGood,
         checks: this.checks,
         ...(kept ? { base: kept.base } : {}),
+        ...(previous ? { endpoints: previous.endpoints, endpointsCurrent } : {}),
         ...(this.opts.clusterDomain ? { clusterDomain: this.opts.clusterDomain } : {}),
       });
     } catch (err) {
@@ -254,24 +287,69 @@ export class MeshPublisher {
     let sidecar: Snapshot;
     let proxyless: Snapshot;
     try {
-      let clusters: Record<ClientKind, ClusterTypes>;
+      const model = built.model;
+      let definitions: Record<ClientKind, ClusterDefinitionTypes>;
       if (kept) {
         this.clusterReuses++;
-        clusters = kept.types;
+        definitions = kept.clusters;
       } else {
         this.routeMemo.clear();
-        clusters = {
-          sidecar: encodeClusters(translateClusters(built.model, 'sidecar'), root, this.memo),
-          proxyless: encodeClusters(translateClusters(built.model, 'proxyless'), root, this.memo),
+        const define = (kind: ClientKind): ClusterDefinitionTypes => {
+          const d = translateClusterDefinitions(model, kind);
+          return { types: encodeClusterDefinitions(d.clusters, root, this.memo), notes: d.notes };
         };
-        this.clusterCache = { inputs: baseInputs, types: clusters, base: built.base };
+        definitions = { sidecar: define('sidecar'), proxyless: define('proxyless') };
       }
-      const routes = (kind: ClientKind): RouteResources => translateRoutes(built.model, kind, this.routeMemo);
-      sidecar = snapshotWith(clusters.sidecar, routes('sidecar'), root, this.memo);
-      proxyless = snapshotWith(clusters.proxyless, routes('proxyless'), root, this.memo);
+      let loadAssignments: Record<ClientKind, TypeSnapshot>;
+      // A build whose endpoints equal the previous ones gets the previous index itself (a Pod's status
+      // changed, say, but not its labels).
+      if (kept && model.endpoints === kept.endpoints) {
+        this.endpointReuses++;
+        loadAssignments = kept.loadAssignments;
+      } else {
+        const assign = (kind: ClientKind): TypeSnapshot =>
+          encodeLoadAssignments(
+            definitions[kind].types,
+            translateLoadAssignments(model, kind, this.loadAssignments),
+            root,
+            this.memo,
+          );
+        loadAssignments = { sidecar: assign('sidecar'), proxyless: assign('proxyless') };
+        this.loadAssignments.rotate();
+      }
+      let routes: Record<ClientKind, RouteTypes>;
+      if (kept && sameLists(kept.routeInputs, routeInputs)) {
+        this.listenerReuses++;
+        routes = kept.routes;
+      } else {
+        const route = (kind: ClientKind): RouteTypes =>
+          encodeRoutes(translateRoutes(model, kind, this.routeMemo), root, this.memo);
+        routes = { sidecar: route('sidecar'), proxyless: route('proxyless') };
+        this.routeMemo.rotate();
+      }
+      this.made = {
+        inputs: baseInputs,
+        base: built.base,
+        clusters: definitions,
+        endpointInputs,
+        endpoints: model.endpoints,
+        loadAssignments,
+        routeInputs,
+        routes,
+      };
+      const snapshot = (kind: ClientKind): Snapshot =>
+        snapshotOf(
+          {
+            clusters: definitions[kind].types,
+            endpoints: loadAssignments[kind],
+            notes: definitions[kind].notes,
+          },
+          routes[kind],
+        );
+      sidecar = snapshot('sidecar');
+      proxyless = snapshot('proxyless');
     } finally {
       this.memo.rotate();
-      this.routeMemo.rotate();
     }
     // Gateways get the sidecar view until Gateway listeners are translated (SPEC §4.2).
     const result = this.opts.cache.publish({ sidecar, gateway: sidecar, proxyless });
@@ -309,22 +387,45 @@ export class MeshPublisher {
   }
 }
 
-/** The inputs clusters are translated from: everything but VirtualServices. */
-type ClusterInputs = readonly (readonly unknown[])[];
-
-/** Copies of the lists (a caller may change its arrays in place), holding the same objects. */
-function clusterInputs(inputs: MeshInputs): ClusterInputs {
-  return [
-    [...inputs.services],
-    [...inputs.endpointSlices],
-    [...inputs.pods],
-    [...(inputs.nodes ?? [])],
-    [...inputs.destinationRules],
-  ];
+interface ClusterDefinitionTypes {
+  types: TypeSnapshot;
+  notes: readonly string[];
 }
 
+/**
+ * What a build made from Services and DestinationRules (the model's base, encoded clusters per client kind),
+ * from those and EndpointSlices, Pods and Nodes (endpoints, encoded load assignments) and from all of them
+ * and VirtualServices (encoded listeners and routes), with the input objects of each.
+ */
+interface Made {
+  inputs: InputLists;
+  base: ModelBase;
+  clusters: Record<ClientKind, ClusterDefinitionTypes>;
+  endpointInputs: InputLists;
+  endpoints: EndpointIndex;
+  loadAssignments: Record<ClientKind, TypeSnapshot>;
+  routeInputs: InputLists;
+  routes: Record<ClientKind, RouteTypes>;
+}
+
+/** Copies of input lists (a caller may change its arrays in place), holding the same objects. */
+type InputLists = readonly (readonly unknown[])[];
+
+/** What the model's base and the clusters are made from: Services and DestinationRules. */
+const structureInputs = (inputs: MeshInputs): InputLists => [
+  [...inputs.services],
+  [...inputs.destinationRules],
+];
+
+/** What endpoints are made from, besides Services. */
+const endpointInputLists = (inputs: MeshInputs): InputLists => [
+  [...inputs.endpointSlices],
+  [...inputs.pods],
+  [...(inputs.nodes ?? [])],
+];
+
 /** Same objects (by identity) in the same order: an informer replaces an object when it changes. */
-function sameClusterInputs(a: ClusterInputs, b: ClusterInputs): boolean {
+function sameLists(a: InputLists, b: InputLists): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i] ?? [];

@@ -318,25 +318,75 @@ export interface ClusterTypes {
   notes: readonly string[];
 }
 
-/**
- * Encodes clusters and load assignments. An EDS cluster without a ClusterLoadAssignment gets an empty one
- * (no endpoints): a client then fails its calls fast instead of waiting for EDS forever.
- */
+/** Encodes clusters and load assignments (see encodeLoadAssignments). */
 export function encodeClusters(
   translated: ClusterResources,
   root: protobuf.Root = envoyRoot(),
   memo?: EncodeMemo,
 ): ClusterTypes {
-  const endpoints = new Map(translated.endpoints);
   const clusters = encodeType(root, TYPE_URLS.cluster, translated.clusters, memo);
+  return {
+    clusters,
+    endpoints: encodeLoadAssignments(clusters, translated.endpoints, root, memo),
+    notes: translated.notes,
+  };
+}
+
+/**
+ * Encodes the load assignments of encoded `clusters`. An EDS cluster without a ClusterLoadAssignment gets an
+ * empty one (no endpoints): a client then fails its calls fast instead of waiting for EDS forever.
+ */
+export function encodeLoadAssignments(
+  clusters: TypeSnapshot,
+  translated: ReadonlyMap<string, ProtoObject>,
+  root: protobuf.Root = envoyRoot(),
+  memo?: EncodeMemo,
+): TypeSnapshot {
+  const endpoints = new Map(translated);
   for (const c of clusters.resources.values())
     if (c.refs.eds !== undefined && !endpoints.has(c.refs.eds))
       endpoints.set(c.refs.eds, { cluster_name: c.refs.eds, endpoints: [] });
+  return encodeType(root, TYPE_URLS.endpoint, endpoints, memo);
+}
+
+/** Encodes cluster definitions alone (their load assignments come from encodeLoadAssignments). */
+export function encodeClusterDefinitions(
+  clusters: ReadonlyMap<string, ProtoObject>,
+  root: protobuf.Root = envoyRoot(),
+  memo?: EncodeMemo,
+): TypeSnapshot {
+  return encodeType(root, TYPE_URLS.cluster, clusters, memo);
+}
+
+/** The encoded listener half of a snapshot (LDS and RDS), which a publish may keep from the previous one. */
+export interface RouteTypes {
+  listeners: TypeSnapshot;
+  routes: TypeSnapshot;
+  notes: readonly string[];
+}
+
+export function encodeRoutes(
+  translated: RouteResources,
+  root: protobuf.Root = envoyRoot(),
+  memo?: EncodeMemo,
+): RouteTypes {
   return {
-    clusters,
-    endpoints: encodeType(root, TYPE_URLS.endpoint, endpoints, memo),
+    listeners: encodeType(root, TYPE_URLS.listener, translated.listeners, memo),
+    routes: encodeType(root, TYPE_URLS.route, translated.routes, memo),
     notes: translated.notes,
   };
+}
+
+/** A snapshot from its encoded halves. */
+export function snapshotOf(clusterTypes: ClusterTypes, routeTypes: RouteTypes): Snapshot {
+  const types = new Map<TypeUrl, TypeSnapshot>([
+    [TYPE_URLS.cluster, clusterTypes.clusters],
+    [TYPE_URLS.endpoint, clusterTypes.endpoints],
+    [TYPE_URLS.listener, routeTypes.listeners],
+    [TYPE_URLS.route, routeTypes.routes],
+  ]);
+  const version = shortHash(PUSH_ORDER.map((t) => types.get(t)?.version ?? '').join('/'));
+  return { version, types, notes: [...new Set([...clusterTypes.notes, ...routeTypes.notes])].sort() };
 }
 
 /** A snapshot from an encoded cluster half and translated listeners and routes. */
@@ -346,14 +396,7 @@ export function snapshotWith(
   root: protobuf.Root = envoyRoot(),
   memo?: EncodeMemo,
 ): Snapshot {
-  const types = new Map<TypeUrl, TypeSnapshot>([
-    [TYPE_URLS.cluster, clusterTypes.clusters],
-    [TYPE_URLS.endpoint, clusterTypes.endpoints],
-    [TYPE_URLS.listener, encodeType(root, TYPE_URLS.listener, translated.listeners, memo)],
-    [TYPE_URLS.route, encodeType(root, TYPE_URLS.route, translated.routes, memo)],
-  ]);
-  const version = shortHash(PUSH_ORDER.map((t) => types.get(t)?.version ?? '').join('/'));
-  return { version, types, notes: [...new Set([...clusterTypes.notes, ...translated.notes])].sort() };
+  return snapshotOf(clusterTypes, encodeRoutes(translated, root, memo));
 }
 
 /** Encodes each translated resource once. Versions are content hashes, so equal input gives equal versions. */

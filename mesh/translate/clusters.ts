@@ -21,6 +21,9 @@ export interface ClusterTarget {
   policy: EffectivePolicy;
 }
 
+/** The labels of the subset '' (every endpoint): one object, so what is made from a subset's labels can be kept. */
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Every cluster of the model, sorted by name: each supported port × ('' and each DestinationRule subset). */
 export function clusterTargets(ctx: TranslateContext): ClusterTarget[] {
   const out: ClusterTarget[] = [];
@@ -29,8 +32,11 @@ export function clusterTargets(ctx: TranslateContext): ClusterTarget[] {
     for (const port of service.ports) {
       if (portProtocol(port) === 'unsupported') continue;
       const subsets: Array<[string, Readonly<Record<string, string>>]> = [
-        ['', {}],
-        ...(dr?.spec.subsets ?? []).map((s): [string, Record<string, string>] => [s.name, s.labels ?? {}]),
+        ['', NO_LABELS],
+        ...(dr?.spec.subsets ?? []).map((s): [string, Readonly<Record<string, string>>] => [
+          s.name,
+          s.labels ?? NO_LABELS,
+        ]),
       ];
       for (const [subset, labels] of subsets)
         out.push({
@@ -180,9 +186,12 @@ const selects = (labels: Readonly<Record<string, string>>, e: Endpoint): boolean
  * out. Every locality carries load_balancing_weight (proxyless clients fail every call without
  * it): its count of ready endpoints, at least 1, so traffic spreads evenly over endpoints.
  */
-export function buildLoadAssignment(t: ClusterTarget): ProtoObject {
+export function buildLoadAssignment(
+  t: Pick<ClusterTarget, 'name' | 'labels'>,
+  endpoints: readonly Endpoint[],
+): ProtoObject {
   const byLocality = new Map<string, Endpoint[]>();
-  for (const e of t.port.endpoints) {
+  for (const e of endpoints) {
     if (!selects(t.labels, e) || !(e.ready || (e.serving && e.terminating))) continue;
     const key = localityKey(e);
     byLocality.set(key, [...(byLocality.get(key) ?? []), e]);

@@ -1,6 +1,12 @@
 // What every translation step reads: the model indexed by host, the client kind, and the notes
 // collected along the way (settings a client kind cannot honour and what was sent instead).
-import type { DestinationRuleModel, MeshModel, ServiceModel, VirtualServiceModel } from '../model.js';
+import type {
+  DestinationRuleModel,
+  EndpointIndex,
+  MeshModel,
+  ServiceModel,
+  VirtualServiceModel,
+} from '../model.js';
 
 /** Envoy as a sidecar, or a proxyless gRPC client (@grpc/grpc-js-xds and friends). */
 export type ClientKind = 'sidecar' | 'proxyless';
@@ -14,6 +20,7 @@ export interface TranslateContext {
   destinationRules: ReadonlyMap<string, DestinationRuleModel>;
   /** The mesh-bound VirtualService of each Service FQDN. */
   virtualServices: ReadonlyMap<string, VirtualServiceModel>;
+  endpoints: EndpointIndex;
   /** Human-readable notes; a set, so repeated causes are reported once. */
   notes: Set<string>;
 }
@@ -32,6 +39,7 @@ export function makeContext(model: MeshModel, kind: ClientKind): TranslateContex
     serviceList: model.services,
     destinationRules: indexed(model.destinationRules, 'by host', (d) => d.host),
     virtualServices,
+    endpoints: model.endpoints,
     notes: new Set(),
   };
 }

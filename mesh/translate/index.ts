@@ -1,18 +1,19 @@
 // translate(model, clientKind): the mesh model as Envoy v3 resources for one client kind. Pure and
 // deterministic: equal models give byte-identical resources (every collection is sorted).
 import type { MeshModel } from '../model.js';
+import { endpointsOf } from '../model.js';
 import { buildCluster, buildLoadAssignment, clusterTargets, usesEds } from './clusters.js';
 import type { ClientKind } from './context.js';
 import { makeContext } from './context.js';
 import { proxylessListeners, sidecarListeners, sortMap } from './listeners.js';
 import type { ProtoObject } from './proto.js';
-import type { RouteMemo } from './memo.js';
+import type { LoadAssignmentMemo, RouteMemo } from './memo.js';
 import { prune } from './proto.js';
 
 export type { ClientKind } from './context.js';
 export type { ProtoObject, ProtoValue } from './proto.js';
 export { TYPE_URLS, shortHash } from './proto.js';
-export { RouteMemo } from './memo.js';
+export { LoadAssignmentMemo, RouteMemo } from './memo.js';
 
 /**
  * Resources by name, each map sorted by name. `routes` is empty for proxyless clients (their route
@@ -32,6 +33,8 @@ const pruned = (m: Map<string, ProtoObject>): Map<string, ProtoObject> =>
 
 /** Clusters and their load assignments: they depend on Services, endpoints and DestinationRules only. */
 export type ClusterResources = Pick<EnvoyResources, 'clusters' | 'endpoints' | 'notes'>;
+/** Clusters alone: they depend on Services and DestinationRules only. */
+export type ClusterDefinitions = Pick<EnvoyResources, 'clusters' | 'notes'>;
 /** Listeners and route configurations: what a VirtualService change alters. */
 export type RouteResources = Pick<EnvoyResources, 'listeners' | 'routes' | 'notes'>;
 
@@ -40,14 +43,35 @@ export type RouteResources = Pick<EnvoyResources, 'listeners' | 'routes' | 'note
  * VirtualServices, so a publish that changed only VirtualServices may keep the previous result.
  */
 export function translateClusters(model: MeshModel, kind: ClientKind): ClusterResources {
+  return { ...translateClusterDefinitions(model, kind), endpoints: translateLoadAssignments(model, kind) };
+}
+
+/** The clusters of translateClusters(), without load assignments: no endpoint is read. */
+export function translateClusterDefinitions(model: MeshModel, kind: ClientKind): ClusterDefinitions {
   const ctx = makeContext(model, kind);
   const clusters = new Map<string, ProtoObject>();
-  const endpoints = new Map<string, ProtoObject>();
+  for (const t of clusterTargets(ctx)) clusters.set(t.name, buildCluster(ctx, t));
+  return { clusters: pruned(clusters), notes: [...ctx.notes].sort() };
+}
+
+/**
+ * The load assignments of translateClusters() (pruned, sorted by name). With a memo, a cluster whose
+ * endpoints and subset labels are the same objects as in the previous build gets the same object back.
+ */
+export function translateLoadAssignments(
+  model: MeshModel,
+  kind: ClientKind,
+  memo?: LoadAssignmentMemo,
+): ReadonlyMap<string, ProtoObject> {
+  const ctx = makeContext(model, kind);
+  const out = new Map<string, ProtoObject>();
   for (const t of clusterTargets(ctx)) {
-    clusters.set(t.name, buildCluster(ctx, t));
-    if (usesEds(ctx, t)) endpoints.set(t.name, buildLoadAssignment(t));
+    if (!usesEds(ctx, t)) continue;
+    const endpoints = endpointsOf(ctx.endpoints, t.service.hostname, t.port);
+    const make = (): ProtoObject => prune(buildLoadAssignment(t, endpoints));
+    out.set(t.name, memo ? memo.get(t.name, endpoints, t.labels, make) : make());
   }
-  return { clusters: pruned(clusters), endpoints: pruned(endpoints), notes: [...ctx.notes].sort() };
+  return out;
 }
 
 /**

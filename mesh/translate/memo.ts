@@ -5,6 +5,7 @@
 // is dropped.
 import type { VirtualServiceModel } from '../model.js';
 import type { ClientKind, TranslateContext } from './context.js';
+import type { ProtoObject } from './proto.js';
 
 interface Entry {
   /** The VirtualService the value was made with; undefined when none was bound. */
@@ -89,4 +90,41 @@ export class RouteMemo {
     this.previous = emptyGenerations();
     this.current = emptyGenerations();
   }
+}
+
+/**
+ * Load assignments kept from one build to the next, by cluster name. One is made from the endpoints of its
+ * Service port and its subset's labels alone; a build gives an unchanged port's endpoints as the same
+ * array (EndpointIndex) and an unchanged subset's labels as the same object, so an entry holds while both
+ * are those objects. Shared by the client kinds (a load assignment is the same for both). Generational.
+ */
+export class LoadAssignmentMemo {
+  private previous = new Map<string, LoadAssignmentEntry>();
+  private current = new Map<string, LoadAssignmentEntry>();
+  /** Load assignments reused since construction (for tests and benchmarks). */
+  hits = 0;
+
+  get(name: string, endpoints: object, labels: object, make: () => ProtoObject): ProtoObject {
+    const found = this.current.get(name) ?? this.previous.get(name);
+    if (found && found.endpoints === endpoints && found.labels === labels) {
+      this.hits++;
+      this.current.set(name, found);
+      return found.value;
+    }
+    const value = make();
+    this.current.set(name, { endpoints, labels, value });
+    return value;
+  }
+
+  /** After each build that made load assignments: forgets what it did not use. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+interface LoadAssignmentEntry {
+  endpoints: object;
+  labels: object;
+  value: ProtoObject;
 }

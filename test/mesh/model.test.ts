@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeNetworkingObject } from '../../mesh/kube.js';
 import type { BuildResult, LastGood, MeshInputs, ObjectProblems } from '../../mesh/model.js';
-import { buildModel, SpecChecks } from '../../mesh/model.js';
+import { buildModel, endpointsOf, SpecChecks } from '../../mesh/model.js';
 import { translate } from '../../mesh/translate/index.js';
 import { inputsFromYaml } from './inputs.js';
 
@@ -108,7 +108,8 @@ describe('buildModel: services and endpoints', () => {
     ]);
     const reviews = model.services[1];
     expect(reviews?.clusterIP).toBe('10.96.0.10');
-    expect(reviews?.ports[0]?.endpoints).toEqual([
+    const port = reviews?.ports[0];
+    expect(port && endpointsOf(model.endpoints, reviews.hostname, port)).toEqual([
       {
         address: '10.0.0.1',
         port: 9080,
@@ -121,6 +122,57 @@ describe('buildModel: services and endpoints', () => {
       },
       expect.objectContaining({ address: '10.0.0.2', labels: { version: 'v2' } }),
     ]);
+  });
+
+  it("gives a port the previous build's endpoint array while its endpoints are equal, a new one once they differ", () => {
+    // reviews as in BASE, and ratings with one endpoint on its http port.
+    const withRatings = (): MeshInputs => {
+      const i = inputs({});
+      return {
+        ...i,
+        endpointSlices: [
+          ...i.endpointSlices,
+          {
+            metadata: {
+              name: 'ratings-1',
+              namespace: 'shop',
+              labels: { 'kubernetes.io/service-name': 'ratings' },
+            },
+            ports: [{ name: 'http', port: 8080 }],
+            endpoints: [{ addresses: ['10.0.1.1'] }],
+          },
+        ],
+      };
+    };
+    const first = buildModel(withRatings());
+    const list = (r: BuildResult, service: string): unknown => {
+      const svc = r.model.services.find((s) => s.name === service);
+      const port = svc?.ports[0];
+      return svc && port ? endpointsOf(r.model.endpoints, svc.hostname, port) : undefined;
+    };
+    // Equal inputs as new objects (an informer's relist): the same arrays.
+    const again = buildModel(structuredClone(withRatings()), { endpoints: first.model.endpoints });
+    expect(list(first, 'ratings')).toEqual([expect.objectContaining({ address: '10.0.1.1', port: 8080 })]);
+    expect(list(again, 'reviews')).toBe(list(first, 'reviews'));
+    expect(list(again, 'ratings')).toBe(list(first, 'ratings'));
+    // reviews' v2 pod is relabelled: reviews gets a new list, ratings keeps its array.
+    const changed = withRatings();
+    changed.pods = changed.pods.map((p) =>
+      p.metadata?.labels?.['version'] === 'v2'
+        ? { ...p, metadata: { ...p.metadata, labels: { version: 'v3' } } }
+        : p,
+    );
+    const third = buildModel(changed, { endpoints: again.model.endpoints });
+    expect(list(third, 'reviews')).not.toBe(list(first, 'reviews'));
+    expect(list(third, 'reviews')).toEqual([
+      expect.objectContaining({ address: '10.0.0.1', labels: { version: 'v1' } }),
+      expect.objectContaining({ address: '10.0.0.2', labels: { version: 'v3' } }),
+    ]);
+    expect(list(third, 'ratings')).toBe(list(first, 'ratings'));
+    // Without a previous index (or with endpointsCurrent but no base to keep) every list is made anew.
+    expect(list(buildModel(withRatings()), 'ratings')).not.toBe(list(first, 'ratings'));
+    const current = buildModel(changed, { endpoints: first.model.endpoints, endpointsCurrent: true });
+    expect(list(current, 'reviews')).toEqual(list(third, 'reviews'));
   });
 
   it('uses a custom cluster domain', () => {

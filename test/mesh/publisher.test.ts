@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NodeGroup } from '../../mesh/cache.js';
 import { SnapshotCache } from '../../mesh/cache.js';
 import { ConvergenceTracker } from '../../mesh/convergence.js';
-import type { KubeEndpointSlice, KubeNetworkingObject } from '../../mesh/kube.js';
+import type { KubeEndpointSlice, KubeNetworkingObject, KubePod } from '../../mesh/kube.js';
 import { buildModel } from '../../mesh/model.js';
 import { MeshPublisher } from '../../mesh/publisher.js';
-import type { Snapshot } from '../../mesh/snapshot.js';
+import type { Snapshot, TypeSnapshot } from '../../mesh/snapshot.js';
 import { EncodeMemo, makeSnapshot } from '../../mesh/snapshot.js';
 import { translate, TYPE_URLS } from '../../mesh/translate/index.js';
 import type { MeshInputs } from '../../mesh/model.js';
@@ -86,19 +86,81 @@ describe('MeshPublisher rebuilds', () => {
     publisher.stop();
   });
 
-  it('rebuilds the clusters when an endpoint, a DestinationRule or a Service changed', () => {
+  it('keeps clusters and routes when only endpoints changed, and re-translates only the changed load assignments', () => {
     const { inputs, cache, publisher } = setup();
+    const types = (kind: 'sidecar' | 'proxyless', t: string): TypeSnapshot | undefined =>
+      cache.get(kind)?.types.get(t as never);
+    const versions = (ts: TypeSnapshot | undefined): Record<string, string> =>
+      Object.fromEntries([...(ts?.resources ?? [])].map(([n, r]) => [n, r.version]));
+    const before = {
+      clusters: types('sidecar', TYPE_URLS.cluster),
+      proxylessClusters: types('proxyless', TYPE_URLS.cluster),
+      endpoints: versions(types('sidecar', TYPE_URLS.endpoint)),
+      listeners: types('proxyless', TYPE_URLS.listener),
+      routes: types('sidecar', TYPE_URLS.route),
+    };
     // A pod leaves the reviews slice: a new EndpointSlice object.
     const i = inputs.endpointSlices.findIndex((s) => s.metadata?.name === 'reviews-abcde');
     const slice = inputs.endpointSlices[i] as KubeEndpointSlice;
     inputs.endpointSlices[i] = { ...slice, endpoints: (slice.endpoints ?? []).slice(0, 2) };
     publisher.flush();
-    expect(publisher.clusterReuses).toBe(0);
+    expect(publisher.clusterReuses).toBe(1);
+    expect(publisher.endpointReuses).toBe(0);
     expectFullBuild(cache, inputs);
-    const endpoints = (): number =>
-      [...(cache.get('proxyless')?.types.get(TYPE_URLS.endpoint)?.resources.values() ?? [])].length;
-    expect(endpoints()).toBeGreaterThan(0);
+    // The very same encoded clusters, listeners and routes.
+    expect(types('sidecar', TYPE_URLS.cluster)).toBe(before.clusters);
+    expect(types('proxyless', TYPE_URLS.cluster)).toBe(before.proxylessClusters);
+    expect(publisher.listenerReuses).toBe(1);
+    expect(types('proxyless', TYPE_URLS.listener)).toBe(before.listeners);
+    expect(types('sidecar', TYPE_URLS.route)).toBe(before.routes);
+    // Only reviews' load assignments changed, and only those were made again: ratings' were kept.
+    const after = versions(types('sidecar', TYPE_URLS.endpoint));
+    const changed = Object.keys(after).filter((n) => after[n] !== before.endpoints[n]);
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.every((n) => n.endsWith('|reviews.shop.svc.cluster.local'))).toBe(true);
+    expect(Object.keys(after).some((n) => n.endsWith('|ratings.shop.svc.cluster.local'))).toBe(true);
+    const kept = publisher.loadAssignmentReuses;
+    expect(kept).toBeGreaterThan(0);
 
+    // A pod's labels move it to the other subset: subset load assignments follow, clusters stay.
+    const subsets = versions(types('sidecar', TYPE_URLS.endpoint));
+    const p = inputs.pods.findIndex((x) => x.metadata?.name === 'reviews-v1-b');
+    const pod = inputs.pods[p];
+    inputs.pods[p] = { ...pod, metadata: { ...pod?.metadata, labels: { app: 'reviews', version: 'v2' } } };
+    publisher.flush();
+    expect(publisher.clusterReuses).toBe(2);
+    expect(publisher.endpointReuses).toBe(0);
+    const relabelled = versions(types('sidecar', TYPE_URLS.endpoint));
+    expect(Object.keys(relabelled).filter((n) => relabelled[n] !== subsets[n])).toEqual([
+      'outbound|9080|v1|reviews.shop.svc.cluster.local',
+      'outbound|9080|v2|reviews.shop.svc.cluster.local',
+    ]);
+    expect(types('sidecar', TYPE_URLS.cluster)).toBe(before.clusters);
+    expectFullBuild(cache, inputs);
+
+    // A Pod changed without a change to what endpoints read (its status, say): load assignments kept whole.
+    const endpointsNow = types('sidecar', TYPE_URLS.endpoint);
+    const other = inputs.pods.findIndex((x) => x.metadata?.name === 'reviews-v1-a');
+    inputs.pods[other] = structuredClone(inputs.pods[other] as KubePod);
+    publisher.flush();
+    expect(publisher.endpointReuses).toBe(1);
+    expect(types('sidecar', TYPE_URLS.endpoint)).toBe(endpointsNow);
+    expect(publisher.listenerReuses).toBe(3);
+    expectFullBuild(cache, inputs);
+
+    // A VirtualService change alone: load assignments kept whole again, routes made anew.
+    reviewsAt(inputs, 50, 50);
+    publisher.flush();
+    expect(publisher.endpointReuses).toBe(2);
+    expect(publisher.listenerReuses).toBe(3);
+    expect(types('sidecar', TYPE_URLS.endpoint)).toBe(endpointsNow);
+    expect(types('sidecar', TYPE_URLS.route)).not.toBe(before.routes);
+    expectFullBuild(cache, inputs);
+    publisher.stop();
+  });
+
+  it('rebuilds the clusters when a DestinationRule or a Service changed', () => {
+    const { inputs, cache, publisher } = setup();
     // A subset is removed from the DestinationRule (the VirtualService still names it: refused, last
     // good kept), then the weights move, then a Service is added: each publish equals a full build.
     const d = inputs.destinationRules.findIndex((r) => r.metadata?.name === 'reviews');
@@ -160,6 +222,7 @@ describe('MeshPublisher rebuilds', () => {
           const version = pod.metadata?.labels?.['version'] === 'v2' ? 'v1' : 'v2';
           inputs.pods[i] = { ...pod, metadata: { ...pod.metadata, labels: { app: 'reviews', version } } };
         }
+        reused++;
       } else {
         const i = inputs.services.findIndex((s) => s.metadata?.name === 'ratings');
         const svc = inputs.services[i];
