@@ -210,13 +210,19 @@ export class EncodeMemo {
     typeUrl: TypeUrl,
     name: string,
     resource: ProtoObject,
-    make: () => EncodedResource,
+    make: (name: string, resource: ProtoObject) => EncodedResource,
   ): EncodedResource {
     const seen = this.byObject.get(resource);
+    if (seen && seen.encoded.name === name) {
+      // The common case of a rebuild (a translation reused whole): nothing is allocated.
+      const g = this.generation(typeUrl);
+      g.used = true;
+      g.current.set(seen.key, seen.encoded);
+      return seen.encoded;
+    }
     // The content's hash, not its text, is kept: thousands of resources' text would be tens of MB.
-    const key =
-      seen && seen.encoded.name === name ? seen.key : `${name}\u0000${contentKey(JSON.stringify(resource))}`;
-    const encoded = this.lookup(typeUrl, key, make);
+    const key = `${name}\u0000${contentKey(JSON.stringify(resource))}`;
+    const encoded = this.lookup(typeUrl, key, () => make(name, resource));
     this.byObject.set(resource, { key, encoded });
     return encoded;
   }
@@ -252,13 +258,11 @@ function encodeType(
 ): TypeSnapshot {
   memo?.begin(typeUrl);
   const out = new Map<string, EncodedResource>();
-  for (const name of [...resources.keys()].sort()) {
-    const r = resources.get(name);
-    if (r === undefined) continue;
-    const make = (): EncodedResource => {
-      const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
-      return { name, version: shortHash(any), any, refs: refsOf(typeUrl, r, name) };
-    };
+  const make = (name: string, r: ProtoObject): EncodedResource => {
+    const any = encodeAny(typeUrl, encodeResource(root, typeUrl, r));
+    return { name, version: shortHash(any), any, refs: refsOf(typeUrl, r, name) };
+  };
+  for (const [name, r] of sortedEntries(resources)) {
     const parts = memo && typeUrl === TYPE_URLS.route ? routeParts(root, memo, name, r) : undefined;
     if (parts && memo) {
       // A route configuration is its virtual hosts' encodings one after the other: only changed ones are
@@ -270,10 +274,20 @@ function encodeType(
         return { name, version: shortHash(any), any, refs: { routes: [], clusters } };
       };
       out.set(name, memo.lookup(typeUrl, key, makeJoined));
-    } else out.set(name, memo ? memo.encode(typeUrl, name, r, make) : make());
+    } else out.set(name, memo ? memo.encode(typeUrl, name, r, make) : make(name, r));
   }
   const version = shortHash([...out.values()].map((r) => `${r.name}\u0000${r.version}`).join('\n') + typeUrl);
   return { typeUrl, version, resources: out };
+}
+
+/** The entries by name: the map itself when it is sorted already (translations give sorted maps). */
+function sortedEntries<V>(m: ReadonlyMap<string, V>): Iterable<[string, V]> {
+  let last: string | undefined;
+  for (const k of m.keys()) {
+    if (last !== undefined && !(last < k)) return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    last = k;
+  }
+  return m.entries();
 }
 
 /** One virtual host of a route configuration, encoded, with its hash and the clusters its routes name. */
@@ -430,7 +444,15 @@ export function checkConsistency(snapshot: Snapshot): string[] {
   const clusters = namesOf(snapshot.types.get(TYPE_URLS.cluster));
   const endpoints = namesOf(snapshot.types.get(TYPE_URLS.endpoint));
   const check = (t: TypeUrl, what: string): void => {
-    for (const r of snapshot.types.get(t)?.resources.values() ?? []) {
+    const ts = snapshot.types.get(t);
+    if (!ts) return;
+    // A type snapshot found consistent with these very name sets before (one kept from the previous build)
+    // is consistent now: its resources are not looked at one by one again.
+    const whole = consistentTypes.get(ts);
+    if (whole && whole.routes === routes && whole.clusters === clusters && whole.endpoints === endpoints)
+      return;
+    const found = problems.length;
+    for (const r of ts.resources.values()) {
       // Resources are immutable and so are the name sets (one per type snapshot object): a resource found
       // consistent with these very sets before is consistent now.
       const seen = consistent.get(r);
@@ -450,6 +472,7 @@ export function checkConsistency(snapshot: Snapshot): string[] {
         problems.push(`${what} ${r.name}: ClusterLoadAssignment ${r.refs.eds} does not exist`);
       if (problems.length === before) consistent.set(r, { routes, clusters, endpoints });
     }
+    if (problems.length === found) consistentTypes.set(ts, { routes, clusters, endpoints });
   };
   check(TYPE_URLS.listener, 'listener');
   check(TYPE_URLS.route, 'route configuration');
@@ -468,8 +491,13 @@ function namesOf(ts: TypeSnapshot | undefined): ReadonlySet<string> {
   return names;
 }
 
+interface NameSets {
+  routes: ReadonlySet<string>;
+  clusters: ReadonlySet<string>;
+  endpoints: ReadonlySet<string>;
+}
+
 /** Resources found consistent, with the name sets they were checked against. */
-const consistent = new WeakMap<
-  EncodedResource,
-  { routes: ReadonlySet<string>; clusters: ReadonlySet<string>; endpoints: ReadonlySet<string> }
->();
+const consistent = new WeakMap<EncodedResource, NameSets>();
+/** Type snapshots whose every resource was found consistent, with the name sets they were checked against. */
+const consistentTypes = new WeakMap<TypeSnapshot, NameSets>();
