@@ -2,7 +2,6 @@
 // refuses what it can (422 naming the field); every accepted-but-invalid Canary gets a Validated=False condition
 // and a Warning event naming the field and nothing else, while a valid canary beside them is initialized; and a
 // fixed canary then proceeds.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanaryStatus } from '../../crds/schema/flagger.js';
 import type { Operator } from '../../operator/main.js';
@@ -20,6 +19,7 @@ import {
 } from '../helpers/canaries.js';
 import { installCrds } from '../helpers/crds.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { testLogger } from '../helpers/log.js';
 
 const NS = 'default';
 
@@ -102,7 +102,7 @@ describe('bad Canaries on a running operator (sandbox)', () => {
     await installCrds(cluster.kc);
     operator = await startOperator({
       kc: cluster.kc,
-      log: pino({ level: 'silent' }),
+      log: testLogger('bad-input.e2e'),
       metricsServer: 'http://127.0.0.1:1',
       xdsPort: 0,
     });

@@ -1,7 +1,6 @@
 // Tracked configs end to end (SPEC §3.1) on the sandbox with the operator, the embedded mesh and a real xDS
 // client: the demo app reads VERSION from a ConfigMap; changing only the ConfigMap starts a run, and the
 // promotion copies it to `<name>-primary`, so the primary then answers with the new value.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanaryStatus } from '../../crds/schema/flagger.js';
 import { getJson } from '../../operator/k8s/raw.js';
@@ -19,6 +18,7 @@ import {
 } from '../../sandbox/demo.js';
 import { installCrds } from '../helpers/crds.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { testLogger } from '../helpers/log.js';
 
 const CONFIG = `${DEMO_NAME}-config`;
 const configPath = (name: string): string => `/api/v1/namespaces/${DEMO_NAMESPACE}/configmaps/${name}`;
@@ -57,7 +57,7 @@ describe('tracked configs end to end (ConfigMap change → run → promotion)', 
   let cluster: SandboxCluster;
   let operator: Operator;
   let traffic: DemoTraffic;
-  const log = pino({ level: 'silent' });
+  const log = testLogger('configs.e2e');
 
   const status = async (): Promise<CanaryStatus> =>
     (

@@ -1,7 +1,6 @@
 // Two operator replicas on one sandbox cluster (real Prometheus, real xDS traffic through the standby's mesh):
 // only the leader writes; the leader cut off from the API mid-run (no release) is replaced within the lease
 // duration and the run it started is promoted by the new leader.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanaryStatus } from '../../crds/schema/flagger.js';
 import { getJson } from '../../operator/k8s/raw.js';
@@ -23,6 +22,7 @@ import { installCrds } from '../helpers/crds.js';
 import type { KubeProxy } from '../helpers/kube-proxy.js';
 import { startKubeProxy } from '../helpers/kube-proxy.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { testLogger } from '../helpers/log.js';
 
 interface Replica {
   name: string;
@@ -42,7 +42,7 @@ describe('leader election end to end (two replicas, sandbox, Prometheus, grpc-js
   let cluster: SandboxCluster;
   const replicas: Replica[] = [];
   let traffic: DemoTraffic | undefined;
-  const log = pino({ level: 'silent' });
+  const log = testLogger('leader.e2e');
 
   const canary = async (): Promise<CanaryStatus> =>
     (

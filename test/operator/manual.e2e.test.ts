@@ -1,7 +1,6 @@
 // Manual control end to end (SPEC §3.6) on the sandbox with real Prometheus, the operator and a real xDS client:
 // `fledge promote` mid-run promotes at once (before the remaining steps), `fledge abort` mid-run rolls back; the
 // operator removes each annotation after consuming it.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runControl } from '../../cli/control.js';
 import type { CanaryStatus } from '../../crds/schema/flagger.js';
@@ -22,6 +21,7 @@ import {
 } from '../../sandbox/demo.js';
 import { installCrds } from '../helpers/crds.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { testLogger } from '../helpers/log.js';
 
 interface StoredCanary {
   metadata: { annotations?: Record<string, string> };
@@ -39,7 +39,7 @@ describe('manual control end to end (fledge promote / abort)', () => {
   let cluster: SandboxCluster;
   let operator: Operator;
   let traffic: DemoTraffic;
-  const log = pino({ level: 'silent' });
+  const log = testLogger('manual.e2e');
   const silent = { out: () => undefined, err: () => undefined };
 
   const canary = (): Promise<StoredCanary> =>

@@ -3,7 +3,6 @@
 // (DryRun events, and it still promotes), and a metric with no data holds the weight without a failed check.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanaryStatus } from '../../crds/schema/flagger.js';
 import { getJson } from '../../operator/k8s/raw.js';
@@ -21,6 +20,7 @@ import {
 } from '../../sandbox/demo.js';
 import { installCrds } from '../helpers/crds.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { testLogger } from '../helpers/log.js';
 
 /** Answers GET /api/v1/query like Prometheus: `dry_run_metric` is 50 (fails min 99), `gated_metric` as set. */
 class FakePrometheus {
@@ -94,7 +94,7 @@ describe('dryRun and onNoData: hold end to end (fake Prometheus)', () => {
       );
     operator = await startOperator({
       kc: cluster.kc,
-      log: pino({ level: 'silent' }),
+      log: testLogger('metric-modes.e2e'),
       metricsServer: url,
       mesh: false,
     });

@@ -2,7 +2,6 @@
 // four releases, one per strategy of SPEC §3.4 — A/B testing, blue/green, canary with session affinity, and
 // blue/green with mirroring — and what the clients get during each run is checked against the strategy.
 import * as grpcXds from '@grpc/grpc-js-xds';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanaryStatus } from '../../crds/schema/flagger.js';
 import { envoyRoot } from '../../mesh/snapshot.js';
@@ -29,6 +28,7 @@ import { installCrds } from '../helpers/crds.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { RawAdsClient, struct } from '../mesh/ads-client.js';
 import { MetadataClient, runCalls, tally } from '../mesh/mesh-fixture.js';
+import { testLogger } from '../helpers/log.js';
 
 const CANARY_PATH = `/apis/flagger.app/v1beta1/namespaces/${DEMO_NAMESPACE}/canaries/${DEMO_NAME}`;
 const NODE_ID = 'strategies-e2e';
@@ -38,7 +38,7 @@ describe('strategies end to end (sandbox, Prometheus, grpc-js-xds)', () => {
   let cluster: SandboxCluster;
   let operator: Operator;
   let client: MetadataClient;
-  const log = pino({ level: 'silent' });
+  const log = testLogger('strategies.e2e');
 
   const canary = async (): Promise<CanaryStatus> =>
     (await getJson<{ status?: CanaryStatus }>(cluster.kc, CANARY_PATH, 5000)).status ?? {};
