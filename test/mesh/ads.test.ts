@@ -8,7 +8,7 @@ import type { ServiceDefinition } from '@grpc/proto-loader';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotCache } from '../../mesh/cache.js';
 import { buildModel } from '../../mesh/model.js';
-import type { Snapshot } from '../../mesh/snapshot.js';
+import type { Snapshot, TypeSnapshot } from '../../mesh/snapshot.js';
 import { checkConsistency, makeSnapshot, PUSH_ORDER } from '../../mesh/snapshot.js';
 import type { ClientKind } from '../../mesh/translate/index.js';
 import { translate, TYPE_URLS } from '../../mesh/translate/index.js';
@@ -81,6 +81,15 @@ describe('snapshot', () => {
     const noClusters = makeSnapshot({ ...t, clusters: new Map([...t.clusters].slice(1)) });
     expect(checkConsistency(noClusters).join('\n')).toMatch(
       /cluster outbound\|50051\|\|ratings.* does not exist/,
+    );
+    // A type snapshot found consistent before is checked again against the other types it now sits with:
+    // the very same listeners, with the route configurations gone.
+    const whole = makeSnapshot(t);
+    expect(checkConsistency(whole)).toEqual([]);
+    const keptListeners = new Map(noRoutes.types);
+    keptListeners.set(TYPE_URLS.listener, whole.types.get(TYPE_URLS.listener) as TypeSnapshot);
+    expect(checkConsistency({ ...noRoutes, types: keptListeners }).join('\n')).toMatch(
+      /listener 0\.0\.0\.0_9080: route configuration 9080 does not exist/,
     );
     const cache = new SnapshotCache();
     const r = cache.publish({ sidecar: noRoutes });
