@@ -500,8 +500,31 @@ function decide(t: Tick): StepResult {
       nowIso,
     ),
     observedGeneration: observations.generation,
+    ...affinityCookies(status, t.actions),
   };
   return { kind: 'decided', status: next, actions: t.actions };
+}
+
+/**
+ * status.sessionAffinityCookie and previousSessionAffinityCookie as Flagger keeps them, from the routes set this
+ * tick: `name=value` of the run's cookie while the canary has weight; once the routes are back at weight 0
+ * (promoted or rolled back) it becomes the previous cookie, the one the routes now expire. Unchanged when this
+ * tick sets no routes.
+ */
+function affinityCookies(
+  status: CanaryStatus,
+  actions: readonly Action[],
+): Pick<CanaryStatus, 'sessionAffinityCookie' | 'previousSessionAffinityCookie'> {
+  const set = actions.filter((a) => a.type === 'setWeights').at(-1);
+  if (set === undefined) return {};
+  const affinity = set.sessionAffinity;
+  const cookie = affinity && `${affinity.cookieName}=${affinity.cookieValue}`;
+  if (set.canary > 0) return { sessionAffinityCookie: cookie };
+  return {
+    sessionAffinityCookie: undefined,
+    previousSessionAffinityCookie:
+      cookie ?? status.sessionAffinityCookie ?? status.previousSessionAffinityCookie,
+  };
 }
 
 // ---- manual control (SPEC §3.6) and analysis windows (SPEC §2.1)

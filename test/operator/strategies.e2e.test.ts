@@ -189,9 +189,12 @@ describe('strategies end to end (sandbox, Prometheus, grpc-js-xds)', () => {
       sessionAffinity: { cookieName: 'canary-session', maxAge: 60 },
     });
     let checked = false;
+    let cookie = '';
     const end = await release('v4', async (s) => {
       if (checked || s.canaryWeight !== 50) return;
-      const cookie = `canary-session=${s.lastAppliedSpec ?? ''}`;
+      cookie = `canary-session=${s.lastAppliedSpec ?? ''}`;
+      // The status names the run's cookie, as Flagger's does.
+      expect(s.sessionAffinityCookie).toBe(cookie);
       const served = await fetch(
         `http://127.0.0.1:${operator.http.port}/debug/config_dump?proxy=${encodeURIComponent(NODE_ID)}`,
       ).then((r) => r.text());
@@ -206,6 +209,9 @@ describe('strategies end to end (sandbox, Prometheus, grpc-js-xds)', () => {
     });
     expect(checked).toBe(true);
     expect(end.phase).toBe('Succeeded');
+    // Promoted: the run's cookie is now the previous one, which the routes at weight 0 expire.
+    expect(end.sessionAffinityCookie).toBeUndefined();
+    expect(end.previousSessionAffinityCookie).toBe(cookie);
   }, 200_000);
 
   it('mirroring: a sidecar gets the mirror to the canary cluster, and the primary answers every call', async () => {

@@ -69,6 +69,8 @@ interface Tick {
   /** The routes set this tick, if any. */
   routes?: RouteState;
   gathered: string[];
+  /** status.sessionAffinityCookie and previousSessionAffinityCookie after the tick ('' when absent). */
+  cookies: [string, string];
 }
 
 /**
@@ -125,6 +127,7 @@ async function simulate(
       iterations: status.iterations ?? 0,
       ...(set.length > 0 ? { routes: set[set.length - 1] } : {}),
       gathered,
+      cookies: [status.sessionAffinityCookie ?? '', status.previousSessionAffinityCookie ?? ''],
     });
     if (status.phase === 'Succeeded' || status.phase === 'Failed') break;
   }
@@ -257,6 +260,8 @@ describe('blue/green', () => {
   it('with mirroring and no mirrorWeight: everything is mirrored; a rollback drops the mirror', async () => {
     const spec = makeSpec({ iterations: 3, mirror: true });
     const ticks = await simulate(spec, (served) => (served.mirror ? 'fail' : 'pass'));
+    // No session affinity: the status names no cookie.
+    expect(ticks.every((t) => t.cookies[0] === '' && t.cookies[1] === '')).toBe(true);
     expect(ticks[1]?.routes).toEqual({ primary: 100, canary: 0, mirror: { weightPercent: 100 } });
     expect(ticks[ticks.length - 1]).toMatchObject({ phase: 'Failed', routes: { primary: 100, canary: 0 } });
   });
@@ -285,6 +290,16 @@ describe('canary with session affinity', () => {
     expect(ticks[2]?.routes).toEqual({ primary: 0, canary: 100, sessionAffinity: cookie(3600) });
     // At weight 0 the routes expire the cookie for the clients that still send it.
     expect(ticks[4]?.routes).toEqual({ primary: 100, canary: 0, sessionAffinity: cookie(3600) });
+    // The status names the run's cookie while the canary has weight, then as the previous (expired) one.
+    const run = `canary-session=${NEW}`;
+    expect(ticks.map((t) => t.cookies)).toEqual([
+      ['', ''],
+      [run, ''],
+      [run, ''],
+      [run, ''],
+      ['', run],
+      ['', run],
+    ]);
   });
 
   it('a rollback keeps the cookie routes at weight 0 (expiring it)', async () => {
@@ -293,7 +308,9 @@ describe('canary with session affinity', () => {
     expect(ticks[ticks.length - 1]).toMatchObject({
       phase: 'Failed',
       routes: { primary: 100, canary: 0, sessionAffinity: cookie(3600) },
+      cookies: ['', `canary-session=${NEW}`],
     });
+    expect(ticks.some((t) => t.cookies[0] === `canary-session=${NEW}`)).toBe(true);
   });
 
   it('stepWeightPromotion keeps the cookie while the canary still has weight', () => {
