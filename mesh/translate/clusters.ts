@@ -3,6 +3,7 @@
 import { clusterName } from '../hosts.js';
 import type { Endpoint, ServiceModel, ServicePortModel } from '../model.js';
 import type { TranslateContext } from './context.js';
+import { derived } from './context.js';
 import type { ConnectionPool, EffectivePolicy, LoadBalancerSettings, OutlierDetection } from './policy.js';
 import { effectivePolicy, portProtocol } from './policy.js';
 import type { ProtoObject } from './proto.js';
@@ -24,8 +25,23 @@ export interface ClusterTarget {
 /** The labels of the subset '' (every endpoint): one object, so what is made from a subset's labels can be kept. */
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** Every cluster of the model, sorted by name: each supported port × ('' and each DestinationRule subset). */
-export function clusterTargets(ctx: TranslateContext): ClusterTarget[] {
+/**
+ * Every cluster of the model, sorted by name: each supported port × ('' and each DestinationRule subset).
+ * The same for both client kinds and made from the Services and DestinationRules alone: made once per pair of
+ * those lists (a build that keeps them, and every translation step of a build, takes the same targets).
+ */
+export function clusterTargets(ctx: TranslateContext): readonly ClusterTarget[] {
+  const byRules = derived(
+    ctx.serviceList,
+    'cluster targets by DestinationRule index',
+    () => new WeakMap<object, readonly ClusterTarget[]>(),
+  );
+  let targets = byRules.get(ctx.destinationRules);
+  if (!targets) byRules.set(ctx.destinationRules, (targets = makeClusterTargets(ctx)));
+  return targets;
+}
+
+function makeClusterTargets(ctx: TranslateContext): ClusterTarget[] {
   const out: ClusterTarget[] = [];
   for (const service of ctx.services.values()) {
     const dr = ctx.destinationRules.get(service.hostname);
