@@ -338,7 +338,7 @@ export function encodeClusters(
   root: protobuf.Root = envoyRoot(),
   memo?: EncodeMemo,
 ): ClusterTypes {
-  const clusters = encodeType(root, TYPE_URLS.cluster, translated.clusters, memo);
+  const clusters = encodeClusterDefinitions(translated.clusters, root, memo);
   return {
     clusters,
     endpoints: encodeLoadAssignments(clusters, translated.endpoints, root, memo),
@@ -403,23 +403,13 @@ export function snapshotOf(clusterTypes: ClusterTypes, routeTypes: RouteTypes): 
   return { version, types, notes: [...new Set([...clusterTypes.notes, ...routeTypes.notes])].sort() };
 }
 
-/** A snapshot from an encoded cluster half and translated listeners and routes. */
-export function snapshotWith(
-  clusterTypes: ClusterTypes,
-  translated: RouteResources,
-  root: protobuf.Root = envoyRoot(),
-  memo?: EncodeMemo,
-): Snapshot {
-  return snapshotOf(clusterTypes, encodeRoutes(translated, root, memo));
-}
-
 /** Encodes each translated resource once. Versions are content hashes, so equal input gives equal versions. */
 export function makeSnapshot(
   translated: EnvoyResources,
   root: protobuf.Root = envoyRoot(),
   memo?: EncodeMemo,
 ): Snapshot {
-  return snapshotWith(encodeClusters(translated, root, memo), translated, root, memo);
+  return snapshotOf(encodeClusters(translated, root, memo), encodeRoutes(translated, root, memo));
 }
 
 /** An empty snapshot (every type present, no resources): a node group that is served nothing. */
